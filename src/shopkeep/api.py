@@ -1,0 +1,76 @@
+"""The store API at /api/v1/: routers from each domain, JSON errors in one shape."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from shopkeep.catalog.api import router as catalog_router
+from shopkeep.core.errors import ServiceError
+from shopkeep.customers.api import router as customers_router
+from shopkeep.stores.api import router as store_router
+from shopkeep.stores.api_auth import InsufficientScope
+
+api = NinjaAPI(
+    title="Shopkeep API",
+    version="1",
+    description=(
+        "Store API. Authenticate with `Authorization: Bearer sk_...` (create tokens in the "
+        "dashboard under Settings > API tokens). Errors are `{\"error\": {\"code\", \"message\"}}`."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(request: HttpRequest, status: int, code: str, message: str,
+                   **extra: object) -> HttpResponse:
+    body: dict = {"error": {"code": code, "message": message, **extra}}
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    extra = {"field": exc.field} if exc.field else {}
+    return error_response(request, exc.status, exc.code, exc.message, **extra)
+
+
+@api.exception_handler(InsufficientScope)
+def _insufficient_scope(request: HttpRequest, exc: InsufficientScope) -> HttpResponse:
+    return error_response(request, 403, "insufficient_scope",
+                          f"This token lacks the {exc.scope!r} scope.")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = error_response(request, 401, "unauthenticated",
+                              "Missing, invalid, expired or revoked API token.")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = [
+        {"loc": [str(part) for part in err.get("loc", [])], "message": err.get("msg", "")}
+        for err in exc.errors
+    ]
+    return error_response(request, 422, "validation_error", "The request is not valid.",
+                          details=details)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(request, exc.status_code, "http_error", str(exc))
+
+
+api.add_router("/", store_router)
+api.add_router("/", catalog_router)
+api.add_router("/", customers_router)

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
+
+from shopkeep.catalog import selectors, services
+from shopkeep.catalog.models import Category, DeliveryAction, Product
+from shopkeep.catalog.placeholders import PLACEHOLDERS
+from shopkeep.core.money import money_str
+from shopkeep.core.pagination import PagePagination
+from shopkeep.core.tenancy import get_for_store
+from shopkeep.stores.api_auth import scope
+from shopkeep.stores.audit import Actor
+
+router = Router(tags=["catalog"])
+
+
+class CategoryIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    slug: str = Field("", max_length=100)
+    description: str = Field("", max_length=2000)
+    sort_order: int = Field(0, ge=-10_000, le=10_000)
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    slug: str
+    description: str
+    sort_order: int
+
+
+class ActionIO(Schema):
+    commands: list[str] = Field(..., max_length=20)
+    require_online: bool = False
+    repeat_per_quantity: bool = False
+    all_servers: bool = True
+
+
+class ProductIn(Schema):
+    name: str = Field(..., min_length=1, max_length=120)
+    price: Decimal = Field(..., ge=0, max_digits=12, decimal_places=2)
+    slug: str = Field("", max_length=120)
+    description: str = Field("", max_length=20_000)
+    type: Product.Type = Product.Type.DIGITAL
+    category_id: int | None = None
+    billing_interval: str = ""
+    trial_days: int = Field(0, ge=0, le=365)
+    is_active: bool = True
+    is_featured: bool = False
+    stock_enabled: bool = False
+    stock_quantity: int | None = Field(None, ge=0, le=10_000_000)
+    sort_order: int = Field(0, ge=-10_000, le=10_000)
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    slug: str
+    description: str
+    description_html: str
+    price: str
+    currency: str
+    type: str
+    category_id: int | None
+    billing_interval: str | None
+    trial_days: int
+    is_active: bool
+    is_featured: bool
+    stock_enabled: bool
+    stock_quantity: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_price(obj: Product) -> str:
+        return money_str(obj.price, obj.currency)
+
+    @staticmethod
+    def resolve_billing_interval(obj: Product) -> str | None:
+        return obj.billing_interval or None
+
+
+class ActionsOut(Schema):
+    trigger: str
+    actions: list[ActionIO]
+
+
+class PlaceholderOut(Schema):
+    name: str
+    description: str
+
+
+def _input(payload: ProductIn) -> services.ProductInput:
+    return services.ProductInput(**payload.dict())
+
+
+@router.get("/categories", response=list[CategoryOut], auth=scope("products:read"))
+@paginate(PagePagination)
+def category_list(request: HttpRequest):
+    return selectors.categories(store=request.store)
+
+
+@router.post("/categories", response={201: CategoryOut}, auth=scope("products:write"))
+def category_create(request: HttpRequest, payload: CategoryIn):
+    return 201, services.category_create(store=request.store,
+                                         actor=Actor.for_token(request.api_token),
+                                         **payload.dict())
+
+
+@router.get("/categories/{category_id}", response=CategoryOut, auth=scope("products:read"))
+def category_detail(request: HttpRequest, category_id: int):
+    return get_for_store(Category, request.store, pk=category_id)
+
+
+@router.put("/categories/{category_id}", response=CategoryOut, auth=scope("products:write"))
+def category_update(request: HttpRequest, category_id: int, payload: CategoryIn):
+    category = get_for_store(Category, request.store, pk=category_id)
+    return services.category_update(store=request.store, actor=Actor.for_token(request.api_token),
+                                    category=category, **payload.dict())
+
+
+@router.delete("/categories/{category_id}", response={204: None}, auth=scope("products:write"))
+def category_delete(request: HttpRequest, category_id: int):
+    category = get_for_store(Category, request.store, pk=category_id)
+    services.category_delete(store=request.store, actor=Actor.for_token(request.api_token),
+                             category=category)
+    return 204, None
+
+
+@router.get("/products", response=list[ProductOut], auth=scope("products:read"))
+@paginate(PagePagination)
+def product_list(request: HttpRequest, active: bool | None = None, category_id: int | None = None):
+    return selectors.products(store=request.store, active=active, category_id=category_id)
+
+
+@router.post("/products", response={201: ProductOut}, auth=scope("products:write"))
+def product_create(request: HttpRequest, payload: ProductIn):
+    return 201, services.product_create(store=request.store,
+                                        actor=Actor.for_token(request.api_token),
+                                        data=_input(payload))
+
+
+@router.get("/products/{product_id}", response=ProductOut, auth=scope("products:read"))
+def product_detail(request: HttpRequest, product_id: int):
+    return get_for_store(Product.objects.alive(), request.store, pk=product_id)
+
+
+@router.put("/products/{product_id}", response=ProductOut, auth=scope("products:write"))
+def product_update(request: HttpRequest, product_id: int, payload: ProductIn):
+    product = get_for_store(Product.objects.alive(), request.store, pk=product_id)
+    return services.product_update(store=request.store, actor=Actor.for_token(request.api_token),
+                                   product=product, data=_input(payload))
+
+
+@router.delete("/products/{product_id}", response={204: None}, auth=scope("products:write"))
+def product_delete(request: HttpRequest, product_id: int):
+    product = get_for_store(Product.objects.alive(), request.store, pk=product_id)
+    services.product_delete(store=request.store, actor=Actor.for_token(request.api_token),
+                            product=product)
+    return 204, None
+
+
+@router.get("/products/{product_id}/actions/{trigger}", response=ActionsOut,
+            auth=scope("products:read"))
+def actions_detail(request: HttpRequest, product_id: int, trigger: DeliveryAction.Trigger):
+    product = get_for_store(Product.objects.alive(), request.store, pk=product_id)
+    return {"trigger": trigger, "actions": selectors.actions(product=product, trigger=trigger)}
+
+
+@router.put("/products/{product_id}/actions/{trigger}", response=ActionsOut,
+            auth=scope("products:write"))
+def actions_set(request: HttpRequest, product_id: int, trigger: DeliveryAction.Trigger,
+                payload: list[ActionIO]):
+    product = get_for_store(Product.objects.alive(), request.store, pk=product_id)
+    rows = services.delivery_actions_set(
+        store=request.store, actor=Actor.for_token(request.api_token), product=product,
+        trigger=trigger, actions=[services.ActionInput(**a.dict()) for a in payload])
+    return {"trigger": trigger, "actions": rows}
+
+
+@router.get("/placeholders", response=list[PlaceholderOut], auth=scope("products:read"))
+def placeholder_list(request: HttpRequest):
+    return [{"name": name, "description": text} for name, text in PLACEHOLDERS.items()]

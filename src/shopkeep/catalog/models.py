@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from shopkeep.stores.models import Store
+
+
+class Category(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    description = models.TextField(blank=True)
+    sort_order = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sort_order", "name", "id"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["store", "slug"], name="category_unique_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet):
+    def alive(self) -> ProductQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def on_sale(self) -> ProductQuerySet:
+        return self.alive().filter(is_active=True)
+
+
+class Product(models.Model):
+    class Type(models.TextChoices):
+        # Seed 002 calls a one-off purchase delivered in game "digital"; files are "download".
+        DIGITAL = "digital", "One-time"
+        SUBSCRIPTION = "subscription", "Subscription"
+        DOWNLOAD = "download", "Digital download"
+
+    class Interval(models.TextChoices):
+        WEEK = "week", "Weekly"
+        MONTH = "month", "Monthly"
+        YEAR = "year", "Yearly"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="products")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="products")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120)
+    description = models.TextField(blank=True, help_text="Markdown")
+    description_html = models.TextField(blank=True, editable=False)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.DIGITAL)
+    billing_interval = models.CharField(max_length=8, choices=Interval.choices, blank=True)
+    trial_days = models.PositiveIntegerField(default=0)
+    image = models.FileField(upload_to="product-images/", blank=True)
+    download = models.FileField(upload_to="downloads/", blank=True)
+    is_active = models.BooleanField(default=True)
+    is_featured = models.BooleanField(default=False)
+    stock_enabled = models.BooleanField(default=False)
+    stock_quantity = models.PositiveIntegerField(null=True, blank=True)
+    sort_order = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sort_order", "name", "id"]
+        constraints = [
+            # A deleted product frees its slug for a new one.
+            models.UniqueConstraint(fields=["store", "slug"], name="product_unique_live_slug",
+                                    condition=models.Q(deleted_at__isnull=True)),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_subscription(self) -> bool:
+        return self.type == self.Type.SUBSCRIPTION
+
+    @property
+    def in_stock(self) -> bool:
+        return not self.stock_enabled or (self.stock_quantity or 0) > 0
+
+
+class DeliveryAction(models.Model):
+    """Commands a product queues for one notification type of seed 001."""
+
+    class Trigger(models.TextChoices):
+        PURCHASE = "purchase", "Purchase"
+        REFUND = "refund", "Refund"
+        CHARGEBACK = "chargeback", "Chargeback"
+        SUBSCRIPTION_CANCEL = "subscription_cancel", "Subscription cancel"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE,
+                                related_name="delivery_actions")
+    trigger = models.CharField(max_length=24, choices=Trigger.choices)
+    commands = models.JSONField(default=list, help_text="Command templates with placeholders")
+    # Empty target list with all_servers=False is refused by the service; the delivery issue
+    # adds chosen servers.
+    all_servers = models.BooleanField(default=True)
+    require_online = models.BooleanField(default=False)
+    repeat_per_quantity = models.BooleanField(default=False)
+    sort_order = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["product_id", "trigger", "sort_order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.trigger}"

@@ -1,0 +1,205 @@
+"""The ``shopkeep`` command: serve, worker, scheduler, migrate, createstaff, demo, manage."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopkeep.settings")
+    import django
+
+    django.setup()
+
+
+def _call(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup_django()
+    _call("migrate", "--noinput", *(["-v", "0"] if args.quiet else []))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    # django-tasks' database worker: claims rows with SELECT ... FOR UPDATE SKIP LOCKED on
+    # PostgreSQL, so any number of workers may run side by side.
+    _call("db_worker", "--queue-name", args.queues, "--interval", str(args.interval),
+          "--no-reload")
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    _setup_django()
+    from shopkeep.core.scheduler import run_forever
+
+    run_forever(tick_seconds=args.tick)
+    return 0
+
+
+def cmd_createstaff(args: argparse.Namespace) -> int:
+    _setup_django()
+    from shopkeep.accounts.models import User
+    from shopkeep.accounts.services import user_create
+
+    email = args.email.strip().lower()
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        existing.is_staff = True
+        existing.save(update_fields=["is_staff"])
+        print(f"{email} is now platform staff.")
+        return 0
+    password = os.environ.get("SHOPKEEP_STAFF_PASSWORD") or (
+        getpass.getpass("Password: ") if sys.stdin.isatty() else "")
+    if len(password) < 10:
+        print("A password of at least 10 characters is required (prompt or "
+              "SHOPKEEP_STAFF_PASSWORD).", file=sys.stderr)
+        return 2
+    user_create(email=email, password=password, is_staff=True, email_verified=True)
+    print(f"Created platform staff account {email}.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup_django()
+    from shopkeep.demo import demo_seed
+
+    result = demo_seed()
+    print("")
+    print("  Demo store ready: " + result["store_url"])
+    print(f"  Owner login:  {result['owner_email']}  /  {result['owner_password']}")
+    print(f"  Staff login:  {result['staff_email']}  /  {result['staff_password']}")
+    print("")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopkeep.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["shopkeep manage", *args.rest])
+    return 0
+
+
+def _deploy_check() -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.PRODUCTION:
+        # Fails (SystemCheckError) on any warning: production must pass check --deploy cleanly.
+        call_command("check", "--deploy", "--fail-level", "WARNING")
+    if not settings.SERVESTATIC_USE_FINDERS:
+        call_command("collectstatic", "--noinput", "-v", "0")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    _deploy_check()
+    if not args.no_migrate:
+        _call("migrate", "--noinput", "-v", "0")
+    children: list[subprocess.Popen] = []
+    base = [sys.executable, "-m", "shopkeep.cli"]
+    if not args.no_worker:
+        children.append(subprocess.Popen([*base, "worker"]))  # noqa: S603
+        children.append(subprocess.Popen([*base, "scheduler"]))  # noqa: S603
+    server = subprocess.Popen([  # noqa: S603
+        sys.executable, "-m", "uvicorn", "shopkeep.asgi:application",
+        "--host", args.host, "--port", str(args.port), "--workers", str(args.workers),
+        "--lifespan", "off", "--no-server-header",
+        *(["--proxy-headers", "--forwarded-allow-ips", args.forwarded_allow_ips]
+          if args.forwarded_allow_ips else []),
+    ])
+    children.append(server)
+    print(f"Shopkeep listening on http://{args.host}:{args.port} "
+          f"({'web only' if args.no_worker else 'web + worker + scheduler'})", flush=True)
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    exit_code = 0
+    try:
+        while not stopping:
+            for child in children:
+                code = child.poll()
+                if code is not None:
+                    print(f"process {child.args[-1] if child is not server else 'web'} exited "
+                          f"with {code}; stopping", file=sys.stderr)
+                    stopping, exit_code = True, code or 1
+            time.sleep(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 15
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shopkeep", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="web server + worker + scheduler (one machine)")
+    serve.add_argument("--host", default=os.environ.get("SHOPKEEP_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("SHOPKEEP_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1, help="web worker processes")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="web only (run `shopkeep worker` and `scheduler` elsewhere)")
+    serve.add_argument("--no-migrate", action="store_true")
+    serve.add_argument("--forwarded-allow-ips", default="",
+                       help="trust X-Forwarded-* from these proxy addresses")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run background tasks")
+    worker.add_argument("--queues", default="*", help="comma-separated queue names, * for all")
+    worker.add_argument("--interval", type=float, default=1.0)
+    worker.set_defaults(func=cmd_worker)
+
+    scheduler = sub.add_parser("scheduler", help="enqueue periodic jobs when due")
+    scheduler.add_argument("--tick", type=float, default=5.0)
+    scheduler.set_defaults(func=cmd_scheduler)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--quiet", action="store_true")
+    migrate.set_defaults(func=cmd_migrate)
+
+    staff = sub.add_parser("createstaff", help="create (or promote) a platform staff account")
+    staff.add_argument("email")
+    staff.set_defaults(func=cmd_createstaff)
+
+    demo = sub.add_parser("demo", help="create or refresh the demo store and print its logins")
+    demo.set_defaults(func=cmd_demo)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

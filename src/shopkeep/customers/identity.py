@@ -1,0 +1,71 @@
+"""Game identities, validated per game before they can reach a command.
+
+Delivery commands carry the player's name as a placeholder value; the agent refuses unsafe
+values too, but nothing unsafe should get that far. Each game's rule is strict.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from shopkeep.core.errors import ServiceError
+
+MINECRAFT_NAME = re.compile(r"^[A-Za-z0-9_]{3,16}$")
+STEAM64 = re.compile(r"^7656119\d{10}$")
+# Other games: letters, digits and _ . - only: no spaces, quotes, semicolons, slashes or
+# control characters, the usual command separators and quoting of game consoles.
+GENERIC_NAME = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
+DISCORD_ID = re.compile(r"^\d{17,20}$")
+
+STEAM_GAMES = frozenset({"rust", "ark", "cs2", "gmod"})
+
+
+def identity_label(game: str) -> str:
+    if game == "minecraft":
+        return "Minecraft username"
+    if game in STEAM_GAMES:
+        return "Steam64 ID"
+    return "In-game name"
+
+
+def clean_player(game: str, value: str) -> str:
+    value = (value or "").strip()
+    if game == "minecraft":
+        if not MINECRAFT_NAME.match(value):
+            raise ServiceError("invalid_player", "A Minecraft username has 3 to 16 letters, "
+                               "digits or underscores.", field="player_name")
+    elif game in STEAM_GAMES:
+        if not STEAM64.match(value):
+            raise ServiceError("invalid_player", "Enter your Steam64 ID: 17 digits starting "
+                               "with 7656119.", field="player_name")
+    elif not GENERIC_NAME.match(value):
+        raise ServiceError("invalid_player", "Use 2 to 32 letters, digits, dots, dashes or "
+                           "underscores, with no spaces.", field="player_name")
+    return value
+
+
+def clean_minecraft_uuid(value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ServiceError("invalid_uuid", "That is not a UUID.", field="minecraft_uuid") from None
+
+
+def clean_steam_id(value: str) -> str:
+    value = (value or "").strip()
+    if value and not STEAM64.match(value):
+        raise ServiceError("invalid_steam_id", "A Steam64 ID has 17 digits and starts with "
+                           "7656119.", field="steam_id")
+    return value
+
+
+def clean_discord_id(value: str) -> str:
+    value = (value or "").strip()
+    if value and not DISCORD_ID.match(value):
+        raise ServiceError("invalid_discord_id", "A Discord id has 17 to 20 digits.",
+                           field="discord_id")
+    return value

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+
+from shopkeep.stores.models import CURRENCIES, Role
+from shopkeep.stores.permissions import SCOPES
+
+_CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
+_TZ_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class StoreCreateForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.SlugField(max_length=50, label="Store address",
+                           help_text="Lower-case letters, digits and dashes; your storefront URL.")
+    currency = forms.ChoiceField(choices=_CURRENCY_CHOICES, initial="USD")
+    time_zone = forms.ChoiceField(choices=_TZ_CHOICES, initial="UTC")
+
+
+class StoreSettingsForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    currency = forms.ChoiceField(choices=_CURRENCY_CHOICES)
+    time_zone = forms.ChoiceField(choices=_TZ_CHOICES)
+    test_mode = forms.BooleanField(required=False, help_text="Orders are sandbox orders; no real "
+                                   "money moves.")
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.SUPPORT)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    scopes = forms.MultipleChoiceField(choices=[(s, f"{s}: {d}") for s, d in SCOPES.items()],
+                                       widget=forms.CheckboxSelectMultiple)
+    expires_at = forms.DateTimeField(required=False, label="Expires at (optional, UTC)",
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))

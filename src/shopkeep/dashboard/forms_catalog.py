@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django import forms
+
+from shopkeep.catalog.models import Category, Product
+from shopkeep.catalog.placeholders import MAX_COMMANDS
+from shopkeep.customers.identity import identity_label
+
+
+class CategoryForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.CharField(max_length=100, required=False,
+                           help_text="Left empty, it is made from the name.")
+    description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(
+        attrs={"rows": 3}))
+    sort_order = forms.IntegerField(initial=0, min_value=-10_000, max_value=10_000)
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    slug = forms.CharField(max_length=120, required=False,
+                           help_text="Left empty, it is made from the name.")
+    price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2)
+    type = forms.ChoiceField(choices=Product.Type.choices)
+    billing_interval = forms.ChoiceField(choices=[("", "-"), *Product.Interval.choices],
+                                         required=False, help_text="Subscriptions only.")
+    trial_days = forms.IntegerField(min_value=0, max_value=365, initial=0,
+                                    help_text="Subscriptions only.")
+    category_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None,
+                                         label="Category")
+    description = forms.CharField(required=False, max_length=20_000, help_text="Markdown.",
+                                  widget=forms.Textarea(attrs={"rows": 6}))
+    image = forms.FileField(required=False, help_text="PNG, JPEG, GIF or WebP, up to 2 MB.")
+    is_active = forms.BooleanField(required=False, initial=True, label="On sale")
+    is_featured = forms.BooleanField(required=False, label="Featured on the store home")
+    stock_enabled = forms.BooleanField(required=False, label="Track stock")
+    stock_quantity = forms.IntegerField(required=False, min_value=0, max_value=10_000_000)
+    sort_order = forms.IntegerField(initial=0, min_value=-10_000, max_value=10_000)
+
+    def __init__(self, *args, categories: list[Category], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category_id"].choices = [("", "None")] + [(c.pk, c.name) for c in categories]
+
+
+class ActionForm(forms.Form):
+    commands = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                               help_text=f"One command per line, at most {MAX_COMMANDS}, "
+                               "without the leading slash.")
+    require_online = forms.BooleanField(required=False, label="Wait until the player is online")
+    repeat_per_quantity = forms.BooleanField(required=False, label="Run once per quantity bought")
+
+
+ActionFormSet = forms.formset_factory(ActionForm, extra=1, max_num=10, absolute_max=10)
+
+
+def player_label(game: str) -> str:
+    return identity_label(game)

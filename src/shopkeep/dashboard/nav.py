@@ -1,0 +1,34 @@
+"""Dashboard navigation. Sections whose issue has not landed yet have no URL name and are
+shown greyed out, so nobody lands on an empty page that pretends to work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shopkeep.stores.permissions import Perm, role_has
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    url_name: str | None
+    perm: Perm
+    pending_note: str = ""
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("Overview", "dashboard:overview", Perm.STORE_VIEW),
+    Section("Products", "dashboard:products", Perm.CATALOG_VIEW),
+    Section("Servers", None, Perm.SERVERS_MANAGE, "arrives with delivery"),
+    Section("Orders", None, Perm.ORDERS_VIEW, "arrives with checkout"),
+    Section("Subscriptions", None, Perm.ORDERS_VIEW, "arrives with checkout"),
+    Section("Customers", "dashboard:customers", Perm.CUSTOMERS_VIEW),
+    Section("Webhooks", None, Perm.WEBHOOKS_MANAGE, "arrives with webhooks"),
+    Section("Support", None, Perm.TICKETS_REPLY, "arrives with support tickets"),
+    Section("Platform Support", None, Perm.PLATFORM_SUPPORT, "arrives with support tickets"),
+    Section("Settings", "dashboard:settings", Perm.STORE_SETTINGS),
+)
+
+
+def sections_for(role: str) -> list[Section]:
+    return [section for section in SECTIONS if role_has(role, section.perm)]

@@ -1,0 +1,180 @@
+"""Dashboard pages: they read through selectors, write through services, and render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from shopkeep.core.errors import ServiceError
+from shopkeep.core.tenancy import get_for_store
+from shopkeep.dashboard.access import store_view
+from shopkeep.dashboard.forms import (
+    MemberAddForm,
+    MemberRoleForm,
+    StoreCreateForm,
+    StoreSettingsForm,
+    TokenCreateForm,
+)
+from shopkeep.stores import selectors, services
+from shopkeep.stores.audit import Actor
+from shopkeep.stores.models import ApiToken, Membership
+from shopkeep.stores.permissions import Perm, role_has
+
+_NEW_TOKEN_KEY = "shopkeep_new_token"
+
+
+def form_error(form: Form, exc: ServiceError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = list(selectors.memberships_for_user(user=request.user))
+    if not memberships:
+        return redirect("dashboard:store_create")
+    preferred = request.session.get("shopkeep_store")
+    chosen = next((m for m in memberships if m.store.slug == preferred), memberships[0])
+    return redirect("dashboard:overview", store_slug=chosen.store.slug)
+
+
+@login_required
+def store_create(request: HttpRequest) -> HttpResponse:
+    form = StoreCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            store = services.store_create(owner=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"{store.name} is ready.")
+            return redirect("dashboard:overview", store_slug=store.slug)
+    return render(request, "dashboard/store_create.html", {"form": form})
+
+
+@store_view(Perm.STORE_VIEW)
+def overview(request: HttpRequest) -> HttpResponse:
+    store = request.store
+    context = {
+        "member_count": selectors.store_members(store=store).count(),
+        "token_count": selectors.store_tokens(store=store).filter(revoked_at__isnull=True).count(),
+        "recent_audit": (selectors.store_audit_log(store=store)[:10]
+                         if role_has(request.membership.role, Perm.AUDIT_VIEW) else []),
+    }
+    return render(request, "dashboard/overview.html", context)
+
+
+@store_view(Perm.STORE_SETTINGS)
+def settings_view(request: HttpRequest) -> HttpResponse:
+    store = request.store
+    initial = {"name": store.name, "currency": store.currency, "time_zone": store.time_zone,
+               "test_mode": store.test_mode}
+    form = StoreSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.store_update_settings(store=store, actor=Actor.for_user(request.user),
+                                           **form.cleaned_data)
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("dashboard:settings", store_slug=store.slug)
+    return render(request, "dashboard/settings.html", {"form": form, "tab": "general"})
+
+
+@store_view(Perm.MEMBERS_MANAGE)
+def members(request: HttpRequest) -> HttpResponse:
+    store = request.store
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_add(store=store, actor=Actor.for_user(request.user),
+                                **form.cleaned_data)
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"Added {form.cleaned_data['email']}.")
+            return redirect("dashboard:members", store_slug=store.slug)
+    context = {"form": form, "members": selectors.store_members(store=store),
+               "role_form": MemberRoleForm(), "tab": "members"}
+    return render(request, "dashboard/members.html", context)
+
+
+@require_POST
+@store_view(Perm.MEMBERS_MANAGE)
+def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = get_for_store(Membership, request.store, pk=member_id)
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid role.")
+    else:
+        try:
+            services.member_change_role(store=request.store, actor=Actor.for_user(request.user),
+                                        membership=membership, role=form.cleaned_data["role"])
+            messages.success(request, f"{membership.user.email} is now "
+                             f"{form.cleaned_data['role']}.")
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    return redirect("dashboard:members", store_slug=request.store.slug)
+
+
+@require_POST
+@store_view(Perm.MEMBERS_MANAGE)
+def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = get_for_store(Membership, request.store, pk=member_id)
+    try:
+        services.member_remove(store=request.store, actor=Actor.for_user(request.user),
+                               membership=membership)
+        messages.success(request, f"Removed {membership.user.email}.")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    if membership.user_id == request.user.id and not Membership.objects.filter(
+            pk=membership.pk).exists():
+        return redirect("dashboard:home")
+    return redirect("dashboard:members", store_slug=request.store.slug)
+
+
+@store_view(Perm.TOKENS_MANAGE)
+def tokens(request: HttpRequest) -> HttpResponse:
+    store = request.store
+    form = TokenCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, raw = services.token_create(store=store, actor=Actor.for_user(request.user),
+                                               **form.cleaned_data)
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            # Post/redirect/get, so a reload cannot mint a second token. The key rides in the
+            # session for exactly one page view and is popped before rendering.
+            request.session[_NEW_TOKEN_KEY] = {"id": token.pk, "raw": raw}
+            return redirect("dashboard:tokens", store_slug=store.slug)
+    created = None
+    fresh = request.session.pop(_NEW_TOKEN_KEY, None)
+    if fresh:
+        token = selectors.store_tokens(store=store).filter(pk=fresh["id"]).first()
+        created = {"token": token, "raw": fresh["raw"]} if token else None
+    context = {"form": form, "created": created, "tokens": selectors.store_tokens(store=store),
+               "tab": "tokens"}
+    return render(request, "dashboard/tokens.html", context)
+
+
+@require_POST
+@store_view(Perm.TOKENS_MANAGE)
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_for_store(ApiToken, request.store, pk=token_id)
+    services.token_revoke(store=request.store, actor=Actor.for_user(request.user), token=token)
+    messages.success(request, f"Revoked {token.name}.")
+    return redirect("dashboard:tokens", store_slug=request.store.slug)
+
+
+@store_view(Perm.AUDIT_VIEW)
+def audit(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.store_audit_log(store=request.store), 50).get_page(
+        request.GET.get("page"))
+    return render(request, "dashboard/audit.html", {"page": page, "tab": "audit"})

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from shopkeep.core.ids import public_id
+from shopkeep.core.money import CURRENCIES
+
+
+def _store_public_id() -> str:
+    return public_id("store")
+
+
+# The store's game decides how player identities are validated (customers.identity).
+GAMES: dict[str, str] = {
+    "minecraft": "Minecraft (Java)",
+    "rust": "Rust",
+    "ark": "ARK: Survival Evolved",
+    "cs2": "Counter-Strike 2",
+    "gmod": "Garry's Mod",
+    "fivem": "FiveM",
+    "other": "Other",
+}
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/Berlin")
+
+
+
+
+class Store(models.Model):
+    """The tenant: every store-owned row carries a ``store`` foreign key."""
+
+    class Plan(models.TextChoices):
+        FREE = "free", "Free"
+        STARTER = "starter", "Starter"
+        GROWTH = "growth", "Growth"
+        PRO = "pro", "Pro"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        CLOSED = "closed", "Closed"
+
+    public_id = models.CharField(max_length=32, unique=True, default=_store_public_id,
+                                 editable=False)
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True)
+    currency = models.CharField(max_length=3, default="USD",
+                                choices=[(c, c) for c in CURRENCIES])
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    test_mode = models.BooleanField(default=True)
+    game = models.CharField(max_length=16, default="minecraft", choices=list(GAMES.items()))
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    SUPPORT = "support", "Support"
+
+
+class Membership(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["store_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "user"], name="membership_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.store} ({self.role})"
+
+
+class ApiToken(models.Model):
+    """A store API bearer token. Only its SHA-256 digest is kept; the UI shows ``prefix``."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...)"
+
+    @property
+    def is_active(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class AuditLog(models.Model):
+    """One row per service write: who did what to which object, in which store, when."""
+
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="audit_log")
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    actor_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    # "system" for the worker and CLI, "user"/"token" otherwise; kept even after the actor goes.
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["store", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"

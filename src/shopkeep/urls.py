@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import include, path
+from django.views.defaults import page_not_found
+
+from shopkeep.api import api
+from shopkeep.core import views as core_views
+
+urlpatterns = [
+    path("", lambda request: redirect("dashboard:home"), name="root"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("api/v1/", api.urls),
+    path("accounts/", include("allauth.urls")),
+    path("dashboard/", include("shopkeep.dashboard.urls")),
+    path("staff/", include("shopkeep.staff.urls")),
+]
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # API clients get the API's JSON error shape for unknown paths too.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "not_found", "message": "Not found."}},
+                            status=404)
+    return page_not_found(request, exception)
