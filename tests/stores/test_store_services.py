@@ -102,7 +102,7 @@ def test_owner_updates_settings_with_one_audit_row_listing_the_changes():
 
     updated = store_update_settings(store=store, actor=Actor.for_user(owner), name="New name",
                                     currency="GBP", time_zone="America/New_York",
-                                    test_mode=False)
+                                    test_mode=False, game="minecraft")
 
     store.refresh_from_db()
     assert updated.pk == store.pk
@@ -124,7 +124,7 @@ def test_saving_unchanged_settings_writes_no_audit_row():
     before = AuditLog.objects.count()
     store_update_settings(store=store, actor=Actor.for_user(owner_of(store)), name=store.name,
                           currency=store.currency, time_zone=store.time_zone,
-                          test_mode=store.test_mode)
+                          test_mode=store.test_mode, game="minecraft")
     assert AuditLog.objects.count() == before
 
 
@@ -132,7 +132,7 @@ def test_admin_may_update_settings():
     store = make_store()
     admin = add_member(store, Role.ADMIN).user
     store_update_settings(store=store, actor=Actor.for_user(admin), name="By admin",
-                          currency="USD", time_zone="UTC", test_mode=True)
+                          currency="USD", time_zone="UTC", test_mode=True, game="minecraft")
     store.refresh_from_db()
     assert store.name == "By admin"
 
@@ -144,20 +144,20 @@ def test_support_and_outsiders_cannot_update_settings(who):
     before = AuditLog.objects.count()
     with pytest.raises(PermissionDenied):
         store_update_settings(store=store, actor=Actor.for_user(user), name="Hijacked",
-                              currency="EUR", time_zone="UTC", test_mode=False)
+                              currency="EUR", time_zone="UTC", test_mode=False, game="minecraft")
     store.refresh_from_db()
     assert (store.name, store.currency, store.test_mode) == ("Test Store", "USD", True)
     assert AuditLog.objects.count() == before
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"currency": "BTC"}, {"time_zone": "Nowhere/Land"}, {"name": ""},
+    {"currency": "BTC"}, {"time_zone": "Nowhere/Land"}, {"name": ""}, {"game": "tetris"},
 ])
 def test_invalid_settings_change_nothing(kwargs):
     store = make_store()
     before = AuditLog.objects.count()
     arguments = {"name": "Changed", "currency": "EUR", "time_zone": "UTC", "test_mode": False,
-                 **kwargs}
+                 "game": "rust", **kwargs}
     with pytest.raises(ServiceError):
         store_update_settings(store=store, actor=Actor.for_user(owner_of(store)), **arguments)
     store.refresh_from_db()
@@ -169,7 +169,7 @@ def test_a_token_actor_may_update_settings_because_the_api_checked_its_scope():
     store = make_store()
     token, _ = make_token(store, ["store:write"])
     store_update_settings(store=store, actor=Actor.for_token(token), name="Via API",
-                          currency="USD", time_zone="UTC", test_mode=True)
+                          currency="USD", time_zone="UTC", test_mode=True, game="minecraft")
     log = AuditLog.objects.filter(action="store.updated").get()
     assert log.actor_token == token
     assert log.actor_label == f"token {token.prefix}"

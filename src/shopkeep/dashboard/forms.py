@@ -4,7 +4,7 @@ import zoneinfo
 
 from django import forms
 
-from shopkeep.stores.models import CURRENCIES, Role
+from shopkeep.stores.models import CURRENCIES, GAMES, Role
 from shopkeep.stores.permissions import SCOPES
 
 _CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
@@ -23,6 +23,8 @@ class StoreSettingsForm(forms.Form):
     name = forms.CharField(max_length=100)
     currency = forms.ChoiceField(choices=_CURRENCY_CHOICES)
     time_zone = forms.ChoiceField(choices=_TZ_CHOICES)
+    game = forms.ChoiceField(choices=list(GAMES.items()), help_text="Decides how player "
+                             "identities are checked at checkout.")
     test_mode = forms.BooleanField(required=False, help_text="Orders are sandbox orders; no real "
                                    "money moves.")
 

@@ -73,7 +73,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def settings_view(request: HttpRequest) -> HttpResponse:
     store = request.store
     initial = {"name": store.name, "currency": store.currency, "time_zone": store.time_zone,
-               "test_mode": store.test_mode}
+               "test_mode": store.test_mode, "game": store.game}
     form = StoreSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -121,7 +121,7 @@ def product_actions(request: HttpRequest, product_id: int, trigger: str) -> Http
                             product_id=product.pk, trigger=trigger)
     return render(request, "dashboard/catalog/product_actions.html", {
         "product": product, "trigger": trigger, "formset": formset,
-        "triggers": DeliveryAction.Trigger.choices, "placeholders": PLACEHOLDERS,
+        "triggers": DeliveryAction.Trigger.choices, "placeholders": PLACEHOLDERS.items(),
     })
 
 

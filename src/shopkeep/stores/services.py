@@ -15,7 +15,15 @@ from shopkeep.core.errors import Conflict, PermissionDenied, ServiceError
 from shopkeep.core.ids import hash_secret, new_secret
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
-from shopkeep.stores.models import CURRENCIES, ApiToken, Membership, Role, Store, validate_time_zone
+from shopkeep.stores.models import (
+    CURRENCIES,
+    GAMES,
+    ApiToken,
+    Membership,
+    Role,
+    Store,
+    validate_time_zone,
+)
 from shopkeep.stores.permissions import SCOPES, Perm, role_has
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
@@ -84,11 +92,12 @@ def store_create(*, owner: User, name: str, slug: str, currency: str = "USD",
 
 @transaction.atomic
 def store_update_settings(*, store: Store, actor: Actor, name: str, currency: str,
-                          time_zone: str, test_mode: bool) -> Store:
+                          time_zone: str, test_mode: bool, game: str) -> Store:
     require_permission(store, actor, Perm.STORE_SETTINGS)
     store = Store.objects.select_for_update().get(pk=store.pk)
     new = {"name": _clean_name(name), "currency": _check_currency(currency),
-           "time_zone": _check_time_zone(time_zone), "test_mode": bool(test_mode)}
+           "time_zone": _check_time_zone(time_zone), "test_mode": bool(test_mode),
+           "game": _check_game(game)}
     changes = {field: {"old": getattr(store, field), "new": value}
                for field, value in new.items() if getattr(store, field) != value}
     if not changes:
@@ -99,6 +108,12 @@ def store_update_settings(*, store: Store, actor: Actor, name: str, currency: st
     audit_record(store=store, actor=actor, action="store.updated", obj=store,
                  details={"changes": changes})
     return store
+
+
+def _check_game(game: str) -> str:
+    if game not in GAMES:
+        raise ServiceError("invalid_game", f"Unknown game {game!r}.", field="game")
+    return game
 
 
 @transaction.atomic
