@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "shopkeep.events",
     "shopkeep.catalog",
     "shopkeep.customers",
+    "shopkeep.payments",
+    "shopkeep.orders",
+    "shopkeep.subscriptions",
+    "shopkeep.disputes",
     "shopkeep.dashboard",
     "shopkeep.staff",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("shopkeep.dashboard.urls")),
     path("staff/", include("shopkeep.staff.urls")),
+    path("pay/", include("shopkeep.payments.urls")),
 ]
 
 

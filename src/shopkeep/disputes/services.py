@@ -1,0 +1,106 @@
+"""Chargebacks: opened and resolved by gateway notices, each once, in either order.
+
+Opening a dispute marks the order ``disputed``; the delivery issue queues the product's
+chargeback commands in the same transaction. A ``lost`` dispute counts the amount as taken
+back (``net_amount_impact`` negative) and leaves the order ``disputed``; ``won`` and
+``warning_closed`` restore the order's previous status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from shopkeep.core.text import clean_line
+from shopkeep.disputes import payloads
+from shopkeep.disputes.models import Dispute
+from shopkeep.events.services import emit
+from shopkeep.orders.models import Order
+from shopkeep.orders.payloads import order_data
+from shopkeep.stores.audit import Actor, audit_record
+
+REASON_CODES = frozenset({"fraudulent", "product_not_received", "duplicate", "general",
+                          "subscription_canceled", "unrecognized", "credit_not_processed"})
+
+
+def _order(order_number: str, gateway: str) -> Order | None:
+    return (Order.objects.select_for_update().select_related("store")
+            .filter(order_number=order_number, payment_gateway=gateway).first())
+
+
+def _status_after(order: Order) -> tuple[str, str]:
+    if order.refunded_amount >= order.total:
+        return Order.Status.REFUNDED, Order.PaymentStatus.REFUNDED
+    if order.refunded_amount > 0:
+        return Order.Status.PARTIALLY_REFUNDED, Order.PaymentStatus.PARTIALLY_REFUNDED
+    return Order.Status.PROCESSING, Order.PaymentStatus.PAID
+
+
+@transaction.atomic
+def dispute_open(*, gateway: str, order_number: str, dispute_id: str, charge_id: str,
+                 amount_minor: int, currency: str, reason: str, reason_description: str,
+                 evidence_due_by: datetime | None, opened_at: datetime) -> Dispute | None:
+    order = _order(order_number, gateway)
+    if order is None or order.paid_at is None:
+        return None
+    dispute = Dispute.objects.select_for_update().filter(
+        payment_gateway=gateway, gateway_dispute_id=dispute_id).first()
+    if dispute is not None:
+        return None  # already known (opened, or closed first by an out-of-order notice)
+    dispute = Dispute.objects.create(
+        store=order.store, order=order, payment_gateway=gateway, gateway_dispute_id=dispute_id,
+        charge_id=charge_id, amount_minor=amount_minor, currency=currency,
+        reason=reason if reason in REASON_CODES else "general",
+        reason_description=clean_line(reason_description, max_length=300),
+        evidence_due_by=evidence_due_by, created_at=opened_at)
+    order.status = Order.Status.DISPUTED
+    order.payment_status = Order.PaymentStatus.DISPUTED
+    order.updated_at = timezone.now()
+    order.save()
+    emit(store=order.store, event_type="dispute.created", data=payloads.created_data(dispute))
+    emit(store=order.store, event_type="order.updated", data=order_data(order))
+    audit_record(store=order.store, actor=Actor.system(gateway), action="dispute.created",
+                 obj=order, details={"dispute_id": dispute_id, "amount": amount_minor})
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(*, gateway: str, order_number: str, dispute_id: str, status: str,
+                    charge_id: str = "", amount_minor: int, currency: str, reason: str,
+                    resolved_at: datetime) -> Dispute | None:
+    if status not in Dispute.RESOLVED:
+        raise ValueError(f"not a final dispute status: {status!r}")
+    order = _order(order_number, gateway)
+    if order is None:
+        return None
+    dispute = Dispute.objects.select_for_update().filter(
+        payment_gateway=gateway, gateway_dispute_id=dispute_id).first()
+    if dispute is None:
+        # The close overtook the open: open it now (with its event) so nothing is skipped.
+        dispute = dispute_open(gateway=gateway, order_number=order_number,
+                               dispute_id=dispute_id, charge_id=charge_id,
+                               amount_minor=amount_minor, currency=currency, reason=reason,
+                               reason_description="", evidence_due_by=None,
+                               opened_at=resolved_at)
+        if dispute is None:
+            return None
+        order.refresh_from_db()
+    if dispute.status in Dispute.RESOLVED:
+        return None
+    dispute.status = status
+    dispute.resolved_at = resolved_at
+    dispute.net_amount_impact = -dispute.amount_minor if status == Dispute.Status.LOST else 0
+    dispute.save()
+    # A lost dispute leaves the order disputed: the money went back through the bank.
+    if status != Dispute.Status.LOST and not order.disputes.exclude(pk=dispute.pk).exclude(
+            status__in=Dispute.RESOLVED).exists():
+        order.status, order.payment_status = _status_after(order)
+        order.updated_at = timezone.now()
+        order.save()
+    emit(store=order.store, event_type="dispute.resolved", data=payloads.resolved_data(dispute))
+    emit(store=order.store, event_type="order.updated", data=order_data(order))
+    audit_record(store=order.store, actor=Actor.system(gateway), action="dispute.resolved",
+                 obj=order, details={"dispute_id": dispute_id, "status": status})
+    return dispute

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone
+
+from shopkeep.catalog.models import Product
+from shopkeep.customers.models import Customer
+from shopkeep.stores.models import Store
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSING = "processing"  # paid, commands being delivered
+        COMPLETED = "completed"  # paid and fully delivered
+        REFUNDED = "refunded"
+        PARTIALLY_REFUNDED = "partially_refunded"
+        DISPUTED = "disputed"
+        CANCELLED = "cancelled"  # never paid; stock released
+        FAILED = "failed"
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending"
+        PAID = "paid"
+        FAILED = "failed"
+        REFUNDED = "refunded"
+        PARTIALLY_REFUNDED = "partially_refunded"
+        DISPUTED = "disputed"
+        CANCELLED = "cancelled"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="orders")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    order_number = models.CharField(max_length=14, unique=True)
+    # The capability in the order status link; 32 random characters, never sequential.
+    access_key = models.CharField(max_length=40, unique=True)
+    customer_email = models.EmailField()
+    customer_name = models.CharField(max_length=150, blank=True)
+    customer_phone = models.CharField(max_length=32, blank=True)
+    player_name = models.CharField(max_length=32, blank=True)
+    billing_address = models.JSONField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
+    payment_status = models.CharField(max_length=24, choices=PaymentStatus.choices,
+                                      default=PaymentStatus.PENDING)
+    payment_gateway = models.CharField(max_length=32)
+    gateway_session_id = models.CharField(max_length=128, blank=True)
+    gateway_payment_id = models.CharField(max_length=128, blank=True)
+    is_test_order = models.BooleanField(default=False)
+    metadata = models.JSONField(default=dict, blank=True)
+    # Stock held for this unpaid order is released when the hold runs out.
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    stock_released = models.BooleanField(default=False)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["store", "-created_at"]),
+                   models.Index(fields=["status", "reserved_until"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(refunded_amount__lte=models.F("total")),
+                                   name="order_refund_within_total"),
+        ]
+
+    def __str__(self) -> str:
+        return self.order_number
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_at is not None
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        return self.total - self.refunded_amount if self.is_paid else Decimal("0")
+
+
+class OrderItem(models.Model):
+    class DeliveryStatus(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
+    # Snapshots: the product may be renamed, repriced or deleted after the sale.
+    product_name = models.CharField(max_length=120)
+    product_type = models.CharField(max_length=16)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices,
+                                       default=DeliveryStatus.PENDING)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.product_name} x{self.quantity}"
+
+
+class Refund(models.Model):
+    """Requested in a transaction, executed at the gateway by the worker, then settled."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    gateway_refund_id = models.CharField(max_length=128, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    requested_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on order {self.order_id} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """The stored answer to a POST made with an ``Idempotency-Key``; a retry gets it again."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "key"], name="idempotency_key_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

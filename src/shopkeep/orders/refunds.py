@@ -1,0 +1,176 @@
+"""Refunds in three steps, so money and rows never disagree:
+
+1. ``refund_request`` (one transaction): checks the amount against what is left, counting
+   refunds still in flight, writes a pending ``Refund`` and enqueues its execution.
+2. ``refund_execute`` (worker, no transaction held): asks the gateway, passing the refund's
+   own id as the idempotency key, so a worker that dies and re-runs never refunds twice.
+3. ``refund_settle`` / ``refund_fail`` (one transaction each): the order's totals and status,
+   ``order.refunded`` and legacy ``order.updated``.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from shopkeep.core.errors import Conflict, ServiceError
+from shopkeep.core.money import InvalidAmount, parse_amount, to_minor
+from shopkeep.core.text import clean_line
+from shopkeep.events.services import emit
+from shopkeep.orders.models import Order, OrderItem, Refund
+from shopkeep.orders.payloads import order_data, order_refunded_data
+from shopkeep.payments.gateways import get_gateway
+from shopkeep.payments.gateways.base import GatewayError
+from shopkeep.stores.audit import Actor, audit_record
+from shopkeep.stores.authz import require_permission
+from shopkeep.stores.models import Store
+from shopkeep.stores.permissions import Perm
+
+logger = logging.getLogger("shopkeep.refunds")
+REFUNDABLE = (Order.Status.PROCESSING, Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED,
+              Order.Status.DISPUTED)
+
+
+def _in_flight(order: Order) -> Decimal:
+    pending = order.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"]
+    return pending or Decimal("0")
+
+
+@transaction.atomic
+def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | Decimal | None,
+                   reason: str = "") -> Refund:
+    require_permission(store, actor, Perm.ORDERS_REFUND)
+    order = Order.objects.select_for_update().get(pk=order.pk, store=store)
+    if order.paid_at is None or order.status not in REFUNDABLE:
+        raise Conflict("not_refundable", f"Order {order.order_number} is {order.status}; only "
+                       "paid orders can be refunded.")
+    available = order.total - order.refunded_amount - _in_flight(order)
+    if available <= 0:
+        raise Conflict("nothing_left", "Everything paid on this order is refunded or being "
+                       "refunded already.")
+    if amount in (None, ""):
+        value = available
+    else:
+        try:
+            value = parse_amount(amount, order.currency, allow_zero=False)
+        except InvalidAmount as exc:
+            raise ServiceError("invalid_amount", f"Amount: {exc}.", field="amount") from None
+    if value > available:
+        raise ServiceError("amount_too_large", f"At most {available} {order.currency} can be "
+                           "refunded.", field="amount")
+    refund = Refund.objects.create(store=store, order=order, amount=value,
+                                   reason=clean_line(reason, max_length=500),
+                                   requested_by=actor.label)
+    audit_record(store=store, actor=actor, action="refund.requested", obj=order,
+                 details={"refund_id": refund.pk, "amount": str(value), "reason": refund.reason})
+    from shopkeep.orders.tasks import refund_execute as task
+
+    task.enqueue(refund.pk)
+    return refund
+
+
+def refund_execute(*, refund_id: int) -> str:
+    refund = Refund.objects.select_related("order").filter(pk=refund_id).first()
+    if refund is None or refund.status != Refund.Status.PENDING:
+        return "nothing to do"
+    order = refund.order
+    try:
+        result = get_gateway(order.payment_gateway).refund(
+            payment_id=order.gateway_payment_id, amount_minor=to_minor(refund.amount,
+                                                                       order.currency),
+            currency=order.currency, reason=refund.reason,
+            idempotency_key=f"shopkeep-refund-{refund.pk}")
+    except GatewayError as exc:
+        refund_fail(refund_id=refund.pk, error=f"{exc.code}: {exc.message}")
+        return "failed"
+    if result.status == "succeeded":
+        refund_settle(refund_id=refund.pk, gateway_refund_id=result.refund_id)
+        return "succeeded"
+    Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
+    return "pending at the gateway"
+
+
+@transaction.atomic
+def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
+    refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+    if refund is None or refund.status != Refund.Status.PENDING:
+        return None
+    order = Order.objects.select_for_update().select_related("store").get(pk=refund.order_id)
+    now = timezone.now()
+    refund.status = Refund.Status.SUCCEEDED
+    refund.gateway_refund_id = gateway_refund_id
+    refund.settled_at = now
+    refund.save()
+    _apply_refund(order, refund.amount, now)
+    emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
+    emit(store=order.store, event_type="order.updated", data=order_data(order))
+    audit_record(store=order.store, actor=Actor.system(order.payment_gateway),
+                 action="refund.succeeded", obj=order,
+                 details={"refund_id": refund.pk, "amount": str(refund.amount)})
+    return refund
+
+
+def _apply_refund(order: Order, amount: Decimal, now) -> None:
+    order.refunded_amount += amount
+    full = order.refunded_amount >= order.total
+    order.payment_status = (Order.PaymentStatus.REFUNDED if full
+                            else Order.PaymentStatus.PARTIALLY_REFUNDED)
+    if order.status != Order.Status.DISPUTED:
+        order.status = Order.Status.REFUNDED if full else Order.Status.PARTIALLY_REFUNDED
+    order.updated_at = now
+    order.save()
+    if full:
+        # Nothing more is owed to a fully refunded order: undelivered items are not delivered.
+        order.items.filter(delivery_status=OrderItem.DeliveryStatus.PENDING).update(
+            delivery_status=OrderItem.DeliveryStatus.CANCELLED)
+
+
+@transaction.atomic
+def refund_fail(*, refund_id: int, error: str) -> Refund | None:
+    refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+    if refund is None or refund.status != Refund.Status.PENDING:
+        return None
+    refund.status = Refund.Status.FAILED
+    refund.error = error[:500]
+    refund.settled_at = timezone.now()
+    refund.save()
+    audit_record(store=refund.order.store, actor=Actor.system(refund.order.payment_gateway),
+                 action="refund.failed", obj=refund.order,
+                 details={"refund_id": refund.pk, "error": refund.error})
+    logger.warning("refund %s failed: %s", refund.pk, error)
+    return refund
+
+
+@transaction.atomic
+def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id: str,
+                           amount_minor: int) -> Refund | None:
+    """A refund made in the provider's own dashboard: record it once, as if we had made it."""
+    from shopkeep.core.money import from_minor
+
+    order = (Order.objects.select_for_update().select_related("store")
+             .filter(order_number=order_number, payment_gateway=gateway).first())
+    if order is None or order.paid_at is None:
+        return None
+    known = Refund.objects.select_for_update().filter(order=order,
+                                                      gateway_refund_id=gateway_refund_id).first()
+    if known is not None:
+        return None  # ours, and settled (or about to be) by refund_execute
+    amount = min(from_minor(amount_minor, order.currency), order.total - order.refunded_amount)
+    if amount <= 0:
+        return None
+    now = timezone.now()
+    refund = Refund.objects.create(store=order.store, order=order, amount=amount,
+                                   reason="Refunded at the payment gateway",
+                                   status=Refund.Status.SUCCEEDED,
+                                   gateway_refund_id=gateway_refund_id,
+                                   requested_by=gateway, settled_at=now)
+    _apply_refund(order, amount, now)
+    emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
+    emit(store=order.store, event_type="order.updated", data=order_data(order))
+    audit_record(store=order.store, actor=Actor.system(gateway), action="refund.external",
+                 obj=order, details={"refund_id": refund.pk, "amount": str(amount)})
+    return refund

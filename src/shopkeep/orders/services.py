@@ -1,0 +1,270 @@
+"""Checkout and the order state machine: create (stock held) -> paid | payment failed | expired.
+
+Every transition is one transaction with its event row. Stock is held by a conditional UPDATE
+(``stock_quantity >= n``) at order creation, so concurrent buyers of the last units cannot
+oversell: the database serialises the decrements and re-checks the condition for each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from shopkeep.catalog.models import Product
+from shopkeep.core.errors import Conflict, ServiceError
+from shopkeep.core.ids import order_number, random_string
+from shopkeep.core.money import quantize, to_minor
+from shopkeep.core.text import clean_line, has_control_chars
+from shopkeep.customers.services import CustomerInput, clean_country, customer_upsert
+from shopkeep.events.services import emit
+from shopkeep.orders.models import Order, OrderItem
+from shopkeep.orders.payloads import order_data, payment_failed_data
+from shopkeep.payments.gateways import get_gateway
+from shopkeep.payments.gateways.base import CheckoutRequest, GatewayError, SubscriptionTerms
+from shopkeep.stores.audit import Actor, audit_record
+from shopkeep.stores.models import Store
+
+MAX_LINES = 20
+MAX_QUANTITY = 99
+RESERVATION = timedelta(minutes=30)
+ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: int
+    quantity: int = 1
+
+
+def clean_billing_address(raw: dict | None) -> dict | None:
+    if not raw or not any((raw.get(k) or "").strip() for k in ADDRESS_FIELDS):
+        return None
+    unknown = set(raw) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise ServiceError("invalid_address", "Unknown address field(s): "
+                           + ", ".join(sorted(unknown)), field="billing_address")
+    address = {}
+    for key in ADDRESS_FIELDS:
+        value = raw.get(key) or ""
+        if not isinstance(value, str) or has_control_chars(value) or len(value) > 200:
+            raise ServiceError("invalid_address", f"The address {key} is not valid.",
+                               field=f"billing_address.{key}")
+        if key == "line2" and not value.strip():
+            continue
+        address[key] = clean_line(value, max_length=200)
+    if not address.get("line1") or not address.get("country"):
+        raise ServiceError("invalid_address", "An address needs at least a first line and a "
+                           "country.", field="billing_address")
+    address["country"] = clean_country(address["country"])
+    return address
+
+
+def _merge(lines: list[Line]) -> dict[int, int]:
+    if not lines:
+        raise ServiceError("empty_basket", "The basket is empty.", field="items")
+    merged: dict[int, int] = {}
+    for line in lines:
+        if not isinstance(line.quantity, int) or line.quantity < 1:
+            raise ServiceError("invalid_quantity", "Quantities start at 1.", field="items")
+        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
+    if len(merged) > MAX_LINES:
+        raise ServiceError("too_many_items", f"A basket holds at most {MAX_LINES} products.",
+                           field="items")
+    if any(q > MAX_QUANTITY for q in merged.values()):
+        raise ServiceError("invalid_quantity", f"At most {MAX_QUANTITY} of one product.",
+                           field="items")
+    return merged
+
+
+def _reserve(product: Product, quantity: int) -> None:
+    if not product.stock_enabled:
+        return
+    taken = (Product.objects.filter(pk=product.pk, stock_enabled=True,
+                                    stock_quantity__gte=quantity)
+             .update(stock_quantity=F("stock_quantity") - quantity))
+    if not taken:
+        raise Conflict("out_of_stock", f"{product.name} is out of stock.", field="items")
+
+
+def _release_stock(order: Order) -> None:
+    for item in order.items.all():
+        Product.objects.filter(pk=item.product_id, stock_enabled=True).update(
+            stock_quantity=F("stock_quantity") + item.quantity)
+    order.stock_released = True
+
+
+@transaction.atomic
+def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
+                 billing_address: dict | None = None, phone: str = "",
+                 gateway: str = "sandbox") -> Order:
+    """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy)."""
+    if store.status != Store.Status.ACTIVE:
+        raise ServiceError("store_closed", "This store is not taking orders.")
+    merged = _merge(lines)
+    products = {p.pk: p for p in Product.objects.on_sale().filter(store=store, pk__in=merged)}
+    missing = [pid for pid in merged if pid not in products]
+    if missing:
+        raise ServiceError("product_unavailable", "A product in the basket is no longer on "
+                           "sale.", field="items")
+    if any(p.is_subscription for p in products.values()) and (
+            len(products) > 1 or sum(merged.values()) > 1):
+        raise ServiceError("subscription_alone", "A subscription is bought on its own, one at a "
+                           "time.", field="items")
+    address = clean_billing_address(billing_address)
+    phone = clean_line(phone, max_length=32)
+    if phone and not all(ch.isdigit() or ch in "+ -()" for ch in phone):
+        raise ServiceError("invalid_phone", "The phone number is not valid.", field="phone")
+    buyer, _ = customer_upsert(store=store, data=customer)
+    for pid, quantity in merged.items():
+        _reserve(products[pid], quantity)
+    subtotal = sum((products[pid].price * q for pid, q in merged.items()), Decimal("0"))
+    subtotal = quantize(subtotal, store.currency)
+    if subtotal <= 0:
+        raise ServiceError("nothing_to_pay", "Free products cannot be checked out yet.",
+                           field="items")
+    now = timezone.now()
+    order = Order(store=store, customer=buyer, customer_email=buyer.email,
+                  customer_name=buyer.name, customer_phone=phone, player_name=buyer.player_name,
+                  billing_address=address, currency=store.currency, subtotal=subtotal,
+                  total=subtotal, payment_gateway=gateway, is_test_order=store.test_mode,
+                  reserved_until=now + RESERVATION, created_at=now, updated_at=now)
+    for _attempt in range(5):
+        order.order_number, order.access_key = order_number(), random_string(32)
+        try:
+            with transaction.atomic():
+                order.save()
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - 36**10 numbers; five collisions in a row means a broken RNG
+        raise RuntimeError("could not allocate an order number")
+    OrderItem.objects.bulk_create([
+        OrderItem(store=store, order=order, product=products[pid],
+                  product_name=products[pid].name, product_type=products[pid].type,
+                  quantity=quantity, unit_price=products[pid].price,
+                  total=quantize(products[pid].price * quantity, store.currency))
+        for pid, quantity in merged.items()])
+    emit(store=store, event_type="order.created", data=order_data(order))
+    audit_record(store=store, actor=Actor.system("checkout"), action="order.created", obj=order,
+                 details={"order_number": order.order_number, "total": str(order.total)})
+    return order
+
+
+def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> str:
+    """Open the gateway's payment page for ``order``; returns the URL to send the buyer to.
+
+    Runs outside a transaction: the gateway call must not hold the order's row lock.
+    """
+    gateway = get_gateway(order.payment_gateway)
+    items = list(order.items.all())
+    product = items[0].product if len(items) == 1 else None
+    terms = (SubscriptionTerms(interval=product.billing_interval, trial_days=product.trial_days)
+             if product is not None and product.is_subscription else None)
+    try:
+        start = gateway.start_checkout(CheckoutRequest(
+            store_public_id=order.store.public_id, reference=order.order_number,
+            amount_minor=to_minor(order.total, order.currency), currency=order.currency,
+            description=", ".join(f"{i.product_name} x{i.quantity}" for i in items),
+            customer_email=order.customer_email, success_url=success_url,
+            cancel_url=cancel_url, test_mode=order.is_test_order, subscription=terms))
+    except GatewayError as exc:
+        order_cancel_unpaid(order=order, reason=f"gateway refused checkout: {exc.code}")
+        raise ServiceError("gateway_error", exc.message) from None
+    Order.objects.filter(pk=order.pk).update(gateway_session_id=start.session_id,
+                                             updated_at=timezone.now())
+    return start.redirect_url
+
+
+def _locked(order_number_: str) -> Order | None:
+    return (Order.objects.select_for_update().select_related("store")
+            .filter(order_number=order_number_).first())
+
+
+@transaction.atomic
+def order_mark_paid(*, order_number: str, gateway: str, payment_id: str,
+                    paid_at: datetime) -> Order | None:
+    """The gateway took the money: ``order.received`` and legacy ``purchase.completed``.
+
+    Returns None when the order is unknown or was already paid (a second notice changes
+    nothing). An order whose stock hold ran out is still honoured: the money is taken.
+    """
+    order = _locked(order_number)
+    if order is None or order.payment_gateway != gateway:
+        return None
+    if order.paid_at is not None:
+        if order.gateway_payment_id != payment_id:
+            audit_record(store=order.store, actor=Actor.system(gateway),
+                         action="order.duplicate_payment", obj=order,
+                         details={"payment_id": payment_id})
+        return None
+    if order.stock_released:
+        for item in order.items.all():
+            Product.objects.filter(pk=item.product_id, stock_enabled=True).update(
+                stock_quantity=Greatest(F("stock_quantity") - item.quantity, 0))
+        order.stock_released = False
+    order.paid_at = paid_at
+    order.gateway_payment_id = payment_id
+    order.status = Order.Status.PROCESSING
+    order.payment_status = Order.PaymentStatus.PAID
+    order.reserved_until = None
+    order.cancelled_at = None
+    order.updated_at = timezone.now()
+    order.save()
+    data = order_data(order)
+    emit(store=order.store, event_type="order.received", data=data)
+    emit(store=order.store, event_type="purchase.completed", data=data)
+    audit_record(store=order.store, actor=Actor.system(gateway), action="order.paid", obj=order,
+                 details={"payment_id": payment_id})
+    return order
+
+
+@transaction.atomic
+def order_payment_failed(*, order_number: str, gateway: str, error_code: str,
+                         error_message: str, failed_at: datetime) -> Order | None:
+    """A declined attempt: ``payment.failed``. The order stays open for another try."""
+    order = _locked(order_number)
+    if order is None or order.payment_gateway != gateway or order.paid_at is not None:
+        return None  # unknown, or a failure that arrived after the success: nothing to say
+    order.payment_status = Order.PaymentStatus.FAILED
+    order.updated_at = timezone.now()
+    order.save(update_fields=["payment_status", "updated_at"])
+    emit(store=order.store, event_type="payment.failed", data=payment_failed_data(
+        order, error_code=error_code[:64], error_message=error_message[:300],
+        failed_at=failed_at))
+    audit_record(store=order.store, actor=Actor.system(gateway), action="order.payment_failed",
+                 obj=order, details={"error_code": error_code})
+    return order
+
+
+@transaction.atomic
+def order_cancel_unpaid(*, order: Order, reason: str) -> bool:
+    """Give up on an unpaid order and release its stock; legacy ``order.updated``."""
+    order = Order.objects.select_for_update().select_related("store").get(pk=order.pk)
+    if order.paid_at is not None or order.status == Order.Status.CANCELLED:
+        return False
+    _release_stock(order)
+    order.status = Order.Status.CANCELLED
+    order.payment_status = Order.PaymentStatus.CANCELLED
+    order.cancelled_at = order.updated_at = timezone.now()
+    order.reserved_until = None
+    order.save()
+    order.items.update(delivery_status="cancelled")
+    emit(store=order.store, event_type="order.updated", data=order_data(order))
+    audit_record(store=order.store, actor=Actor.system(), action="order.cancelled", obj=order,
+                 details={"reason": reason})
+    return True
+
+
+def orders_expire_unpaid(*, now: datetime | None = None) -> int:
+    """Periodic: cancel unpaid orders whose stock hold ran out. One transaction per order."""
+    now = now or timezone.now()
+    expired = Order.objects.filter(status=Order.Status.PENDING, paid_at__isnull=True,
+                                   reserved_until__lt=now)
+    return sum(order_cancel_unpaid(order=order, reason="stock hold expired")
+               for order in expired.only("pk")[:500])

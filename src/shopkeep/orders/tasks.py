@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django_tasks import task
+
+from shopkeep.core.scheduler import register_periodic
+
+
+@task()
+def expire_unpaid_orders() -> int:
+    from shopkeep.orders.services import orders_expire_unpaid
+
+    return orders_expire_unpaid()
+
+
+@task()
+def refund_execute(refund_id: int) -> str:
+    from shopkeep.orders.refunds import refund_execute as execute
+
+    return execute(refund_id=refund_id)
+
+
+register_periodic(name="orders.expire_unpaid", task=expire_unpaid_orders,
+                  every=timedelta(minutes=1))

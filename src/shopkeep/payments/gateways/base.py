@@ -1,0 +1,122 @@
+"""The gateway interface: what Shopkeep asks of a payment provider, and what it tells us back.
+
+Each provider is one module (``sandbox.py`` here, ``stripe.py`` in its own issue) behind this
+small surface. Amounts cross it in minor units (cents, or yen for JPY) because that is what
+providers speak; the domain keeps ``Decimal``.
+
+Outbound calls (refund, cancel, state) never run inside a database transaction: a slow or
+failing provider must not hold row locks, and a rolled-back transaction cannot un-refund money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from django.http import HttpRequest
+
+
+class GatewayError(Exception):
+    """The provider refused or could not be reached; ``code`` is stable, ``message`` readable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class CallbackRejected(Exception):
+    """An inbound callback failed its signature or shape check; answer 400 and change nothing."""
+
+
+@dataclass(frozen=True)
+class SubscriptionTerms:
+    interval: str  # week, month or year
+    trial_days: int = 0
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    store_public_id: str
+    reference: str  # our order number; comes back on every notice about this payment
+    amount_minor: int
+    currency: str
+    description: str
+    customer_email: str
+    success_url: str
+    cancel_url: str
+    test_mode: bool
+    subscription: SubscriptionTerms | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutStart:
+    session_id: str
+    redirect_url: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One provider event, normalised. ``event_id`` is the provider's own and deduplicates."""
+
+    event_id: str
+    kind: str  # one of NOTICE_KINDS
+    occurred_at: datetime
+    reference: str = ""
+    payment_id: str = ""
+    subscription_id: str = ""
+    customer_id: str = ""
+    amount_minor: int | None = None
+    currency: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    dispute_id: str = ""
+    dispute_reason: str = ""
+    dispute_reason_description: str = ""
+    dispute_status: str = ""
+    evidence_due_by: datetime | None = None
+    charge_id: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+NOTICE_KINDS = frozenset({
+    "payment.succeeded", "payment.failed", "refund.succeeded", "refund.failed",
+    "subscription.renewed", "subscription.payment_failed", "subscription.cancelled",
+    "dispute.created", "dispute.closed",
+})
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    status: str  # succeeded or pending (a later refund.succeeded notice settles it)
+
+
+@dataclass(frozen=True)
+class SubscriptionState:
+    status: str  # active, past_due, canceled
+    current_period_start: datetime
+    current_period_end: datetime
+    cancel_at_period_end: bool
+
+
+class Gateway(Protocol):
+    name: str
+    label: str
+    icon: str
+
+    def start_checkout(self, request: CheckoutRequest) -> CheckoutStart: ...
+
+    def parse_callback(self, request: HttpRequest) -> list[Notice]: ...
+
+    def refund(self, *, payment_id: str, amount_minor: int, currency: str, reason: str,
+               idempotency_key: str) -> RefundResult: ...
+
+    def cancel_subscription(self, *, subscription_id: str, at_period_end: bool) -> None: ...
+
+    def retry_subscription_payment(self, *, subscription_id: str) -> None: ...
+
+    def subscription_state(self, *, subscription_id: str) -> SubscriptionState: ...

@@ -1,0 +1,335 @@
+"""The built-in sandbox provider: a hosted payment page on our own site and test cards.
+
+It behaves like a remote provider would: it keeps its own books (``Sandbox*`` tables), never
+touches our orders, and reports outcomes as signed notices that go through the same
+``notice_receive`` path as a real provider's webhooks.
+
+Test cards (seed of the commerce issue):
+- 4242 4242 4242 4242 succeeds;
+- 4000 0000 0000 0002 is declined with ``card_declined``;
+- 4000 0000 0000 9995 fails with ``insufficient_funds``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from shopkeep.core.ids import random_string
+from shopkeep.payments.gateways.base import (
+    CallbackRejected,
+    CheckoutRequest,
+    CheckoutStart,
+    GatewayError,
+    Notice,
+    RefundResult,
+    SubscriptionState,
+)
+from shopkeep.payments.gateways.periods import add_interval
+from shopkeep.payments.models import (
+    SandboxCharge,
+    SandboxRefund,
+    SandboxSession,
+    SandboxSubscription,
+)
+
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000002"
+CARD_NO_FUNDS = "4000000000009995"
+TEST_CARDS = {
+    CARD_OK: ("", ""),
+    CARD_DECLINED: ("card_declined",
+                    "Your card was declined. Please try a different payment method."),
+    CARD_NO_FUNDS: ("insufficient_funds", "Your card has insufficient funds."),
+}
+SIGNATURE_HEADER = "Sandbox-Signature"
+SIGNATURE_TOLERANCE = 300  # seconds; older signed notices are replays
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}_test_{random_string(20)}"
+
+
+def normalise_card(number: str) -> str:
+    return "".join(ch for ch in (number or "") if ch.isdigit())
+
+
+def _signing_key() -> bytes:
+    return hmac.new(settings.SECRET_KEY.encode(), b"shopkeep-sandbox-notices",
+                    hashlib.sha256).digest()
+
+
+def sign(body: bytes, timestamp: int) -> str:
+    digest = hmac.new(_signing_key(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def notice_to_json(notice: Notice) -> bytes:
+    data = asdict(notice)
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            data[key] = value.isoformat()
+    return json.dumps(data, sort_keys=True).encode()
+
+
+def notice_from_json(body: bytes) -> Notice:
+    try:
+        data = json.loads(body)
+        for key in ("occurred_at", "period_start", "period_end", "evidence_due_by"):
+            if data.get(key):
+                data[key] = datetime.fromisoformat(data[key])
+        return Notice(**data)
+    except (ValueError, TypeError) as exc:
+        raise CallbackRejected(f"malformed notice: {exc}") from None
+
+
+def _deliver(notice: Notice) -> None:
+    """Send the notice to Shopkeep the way a provider's webhook would, once committed."""
+    from shopkeep.payments.services import notice_receive
+
+    body = notice_to_json(notice)
+
+    def send() -> None:
+        notice_receive(gateway="sandbox", notice=notice_from_json(body))
+
+    transaction.on_commit(send)
+
+
+class SandboxGateway:
+    name = "sandbox"
+    label = "Sandbox"
+    icon = "sandbox.svg"
+
+    # -- outbound --------------------------------------------------------------------------
+
+    def start_checkout(self, request: CheckoutRequest) -> CheckoutStart:
+        if not request.test_mode:
+            raise GatewayError("live_mode", "The sandbox gateway only takes test-mode orders.")
+        session = SandboxSession.objects.create(
+            id=_id("cs"), store_public_id=request.store_public_id, reference=request.reference,
+            amount_minor=request.amount_minor, currency=request.currency,
+            description=request.description[:300], customer_email=request.customer_email,
+            success_url=request.success_url, cancel_url=request.cancel_url,
+            subscription_interval=request.subscription.interval if request.subscription else "",
+            trial_days=request.subscription.trial_days if request.subscription else 0,
+        )
+        return CheckoutStart(session_id=session.id,
+                             redirect_url=reverse("payments:sandbox_pay", args=[session.id]))
+
+    def refund(self, *, payment_id: str, amount_minor: int, currency: str, reason: str,
+               idempotency_key: str) -> RefundResult:
+        with transaction.atomic():
+            earlier = SandboxRefund.objects.filter(idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                return RefundResult(refund_id=earlier.id, status="succeeded")
+            charge = SandboxCharge.objects.select_for_update().filter(pk=payment_id).first()
+            if charge is None:
+                raise GatewayError("resource_missing", f"No such payment: {payment_id}")
+            if charge.currency != currency:
+                raise GatewayError("currency_mismatch", "The refund currency differs.")
+            if amount_minor <= 0 or charge.refunded_minor + amount_minor > charge.amount_minor:
+                raise GatewayError("amount_too_large",
+                                   "The refund exceeds what is left of the payment.")
+            charge.refunded_minor += amount_minor
+            charge.save(update_fields=["refunded_minor"])
+            refund = SandboxRefund.objects.create(id=_id("re"), charge=charge,
+                                                  amount_minor=amount_minor,
+                                                  idempotency_key=idempotency_key)
+        return RefundResult(refund_id=refund.id, status="succeeded")
+
+    def cancel_subscription(self, *, subscription_id: str, at_period_end: bool) -> None:
+        with transaction.atomic():
+            sub = self._subscription(subscription_id)
+            if sub.status == "canceled":
+                return
+            if at_period_end:
+                sub.cancel_at_period_end = True
+                sub.save(update_fields=["cancel_at_period_end"])
+            else:
+                sub.status = "canceled"
+                sub.save(update_fields=["status"])
+
+    def retry_subscription_payment(self, *, subscription_id: str) -> None:
+        with transaction.atomic():
+            self._bill(self._subscription(subscription_id), card=None)
+
+    def subscription_state(self, *, subscription_id: str) -> SubscriptionState:
+        sub = SandboxSubscription.objects.filter(pk=subscription_id).first()
+        if sub is None:
+            raise GatewayError("resource_missing", f"No such subscription: {subscription_id}")
+        return SubscriptionState(status=sub.status,
+                                 current_period_start=sub.current_period_start,
+                                 current_period_end=sub.current_period_end,
+                                 cancel_at_period_end=sub.cancel_at_period_end)
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    def parse_callback(self, request: HttpRequest) -> list[Notice]:
+        header = request.headers.get(SIGNATURE_HEADER, "")
+        try:
+            parts = dict(item.split("=", 1) for item in header.split(","))
+            timestamp = int(parts["t"])
+            given = parts["v1"]
+        except (ValueError, KeyError):
+            raise CallbackRejected("missing or malformed signature header") from None
+        if abs(time.time() - timestamp) > SIGNATURE_TOLERANCE:
+            raise CallbackRejected("signature timestamp outside the tolerance")
+        expected = sign(request.body, timestamp).split("v1=", 1)[1]
+        if not hmac.compare_digest(expected, given):
+            raise CallbackRejected("signature mismatch")
+        return [notice_from_json(request.body)]
+
+    # -- the hosted page and the provider's own clock ---------------------------------------
+
+    @transaction.atomic
+    def pay(self, *, session_id: str, card_number: str) -> tuple[bool, str]:
+        """The customer submitted the hosted page. Returns (succeeded, message)."""
+        session = SandboxSession.objects.select_for_update().get(pk=session_id)
+        if session.status != SandboxSession.Status.OPEN:
+            return session.status == SandboxSession.Status.COMPLETE, "This payment is closed."
+        card = normalise_card(card_number)
+        if card not in TEST_CARDS:
+            raise GatewayError("invalid_card", "Use one of the sandbox test cards.")
+        code, message = TEST_CARDS[card]
+        now = timezone.now()
+        if code:
+            _deliver(Notice(event_id=_id("evt"), kind="payment.failed", occurred_at=now,
+                            reference=session.reference, amount_minor=session.amount_minor,
+                            currency=session.currency, error_code=code, error_message=message))
+            return False, message
+        charge = SandboxCharge.objects.create(
+            id=_id("pi"), session=session, reference=session.reference,
+            amount_minor=session.amount_minor, currency=session.currency, card_last4=card[-4:])
+        session.status = SandboxSession.Status.COMPLETE
+        session.save(update_fields=["status"])
+        sub_id = customer_id = ""
+        start = end = None
+        if session.subscription_interval:
+            start = now
+            end = (now + timedelta(days=session.trial_days) if session.trial_days
+                   else add_interval(now, session.subscription_interval))
+            sub = SandboxSubscription.objects.create(
+                id=_id("sub"), customer_id=_id("cus"), reference=session.reference,
+                amount_minor=session.amount_minor, currency=session.currency,
+                interval=session.subscription_interval, current_period_start=start,
+                current_period_end=end, card_number=card)
+            sub_id, customer_id = sub.id, sub.customer_id
+        _deliver(Notice(event_id=_id("evt"), kind="payment.succeeded", occurred_at=now,
+                        reference=session.reference, payment_id=charge.id,
+                        charge_id=charge.id.replace("pi_", "ch_", 1),
+                        amount_minor=charge.amount_minor, currency=charge.currency,
+                        subscription_id=sub_id, customer_id=customer_id,
+                        period_start=start, period_end=end))
+        return True, "Payment succeeded."
+
+    def bill_due(self, *, now: datetime | None = None) -> int:
+        """Renew or end every sandbox subscription whose period is over; returns the count."""
+        now = now or timezone.now()
+        count = 0
+        due = SandboxSubscription.objects.filter(status="active", current_period_end__lte=now)
+        for sub_id in due.values_list("pk", flat=True):
+            with transaction.atomic():
+                sub = SandboxSubscription.objects.select_for_update().get(pk=sub_id)
+                if sub.status != "active" or sub.current_period_end > now:
+                    continue
+                if sub.cancel_at_period_end:
+                    sub.status = "canceled"
+                    sub.save(update_fields=["status"])
+                    _deliver(Notice(event_id=_id("evt"), kind="subscription.cancelled",
+                                    occurred_at=now, reference=sub.reference,
+                                    subscription_id=sub.id, period_end=sub.current_period_end))
+                else:
+                    self._bill(sub, card=None)
+                count += 1
+        return count
+
+    def simulate_renewal(self, *, subscription_id: str, card_number: str | None = None) -> None:
+        """Test mode: bill the next period now, with ``card_number`` as the new card on file."""
+        with transaction.atomic():
+            self._bill(self._subscription(subscription_id), card=card_number)
+
+    def simulate_dispute(self, *, payment_id: str, reason: str = "fraudulent") -> str:
+        charge = SandboxCharge.objects.filter(pk=payment_id).first()
+        if charge is None:
+            raise GatewayError("resource_missing", f"No such payment: {payment_id}")
+        now = timezone.now()
+        dispute_id = _id("dp")
+        with transaction.atomic():
+            _deliver(Notice(
+                event_id=_id("evt"), kind="dispute.created", occurred_at=now,
+                reference=charge.reference, payment_id=charge.id,
+                charge_id=charge.id.replace("pi_", "ch_", 1), dispute_id=dispute_id,
+                amount_minor=charge.amount_minor - charge.refunded_minor,
+                currency=charge.currency, dispute_reason=reason,
+                dispute_reason_description=DISPUTE_REASONS.get(reason, reason),
+                dispute_status="needs_response",
+                evidence_due_by=(now + timedelta(days=10)).replace(
+                    hour=23, minute=59, second=59, microsecond=0)))
+        return dispute_id
+
+    def simulate_dispute_close(self, *, payment_id: str, dispute_id: str, status: str,
+                               amount_minor: int, reason: str) -> None:
+        charge = SandboxCharge.objects.get(pk=payment_id)
+        with transaction.atomic():
+            _deliver(Notice(event_id=_id("evt"), kind="dispute.closed",
+                            occurred_at=timezone.now(), reference=charge.reference,
+                            payment_id=charge.id, charge_id=charge.id.replace("pi_", "ch_", 1),
+                            dispute_id=dispute_id, amount_minor=amount_minor,
+                            currency=charge.currency, dispute_reason=reason,
+                            dispute_status=status))
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _subscription(self, subscription_id: str) -> SandboxSubscription:
+        sub = SandboxSubscription.objects.select_for_update().filter(pk=subscription_id).first()
+        if sub is None:
+            raise GatewayError("resource_missing", f"No such subscription: {subscription_id}")
+        return sub
+
+    def _bill(self, sub: SandboxSubscription, *, card: str | None) -> None:
+        if sub.status == "canceled":
+            raise GatewayError("subscription_canceled", "The subscription is canceled.")
+        if card is not None:
+            sub.card_number = normalise_card(card)
+        code, message = TEST_CARDS.get(sub.card_number, ("card_declined", "Unknown card."))
+        now = timezone.now()
+        if code:
+            sub.status = "past_due"
+            sub.save(update_fields=["status", "card_number"])
+            _deliver(Notice(event_id=_id("evt"), kind="subscription.payment_failed",
+                            occurred_at=now, reference=sub.reference, subscription_id=sub.id,
+                            amount_minor=sub.amount_minor, currency=sub.currency,
+                            error_code=code, error_message=message))
+            return
+        charge = SandboxCharge.objects.create(
+            id=_id("pi"), reference=sub.reference, amount_minor=sub.amount_minor,
+            currency=sub.currency, card_last4=sub.card_number[-4:])
+        # A renewal billed late still starts where the last period ended: no days are lost.
+        sub.current_period_start = sub.current_period_end
+        sub.current_period_end = add_interval(sub.current_period_start, sub.interval)
+        sub.status = "active"
+        sub.save(update_fields=["status", "card_number", "current_period_start",
+                                "current_period_end"])
+        _deliver(Notice(event_id=_id("evt"), kind="subscription.renewed", occurred_at=now,
+                        reference=sub.reference, subscription_id=sub.id, payment_id=charge.id,
+                        amount_minor=sub.amount_minor, currency=sub.currency,
+                        period_start=sub.current_period_start,
+                        period_end=sub.current_period_end))
+
+
+DISPUTE_REASONS = {
+    "fraudulent": "Customer claims they did not authorize the purchase",
+    "product_not_received": "Customer claims the purchase was not delivered",
+    "duplicate": "Customer claims they were charged twice",
+    "general": "Customer disputes the charge",
+}

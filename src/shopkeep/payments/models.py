@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class GatewayEvent(models.Model):
+    """Every inbound provider notice, kept once: the unique key makes a replay a no-op."""
+
+    gateway = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=128)
+    kind = models.CharField(max_length=48)
+    reference = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "event_id"], name="gateway_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.event_id}"
+
+
+# -- the sandbox provider's own books ------------------------------------------------------
+# These tables stand in for the provider's side: the sandbox gateway reads and writes only
+# them, never our orders, exactly as a remote provider could not.
+
+
+class SandboxSession(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        COMPLETE = "complete"
+        EXPIRED = "expired"
+
+    id = models.CharField(primary_key=True, max_length=40)
+    store_public_id = models.CharField(max_length=40)
+    reference = models.CharField(max_length=64)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=300)
+    customer_email = models.EmailField()
+    success_url = models.CharField(max_length=500)
+    cancel_url = models.CharField(max_length=500)
+    subscription_interval = models.CharField(max_length=8, blank=True)
+    trial_days = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class SandboxCharge(models.Model):
+    id = models.CharField(primary_key=True, max_length=40)
+    session = models.ForeignKey(SandboxSession, null=True, on_delete=models.SET_NULL)
+    reference = models.CharField(max_length=64)
+    amount_minor = models.BigIntegerField()
+    refunded_minor = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    card_last4 = models.CharField(max_length=4)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class SandboxSubscription(models.Model):
+    id = models.CharField(primary_key=True, max_length=40)
+    customer_id = models.CharField(max_length=40)
+    reference = models.CharField(max_length=64)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    interval = models.CharField(max_length=8)
+    status = models.CharField(max_length=16, default="active")
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    cancel_at_period_end = models.BooleanField(default=False)
+    card_number = models.CharField(max_length=19)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class SandboxRefund(models.Model):
+    id = models.CharField(primary_key=True, max_length=40)
+    charge = models.ForeignKey(SandboxCharge, on_delete=models.CASCADE, related_name="refunds")
+    amount_minor = models.BigIntegerField()
+    # The caller's key: a retried refund call returns the first refund instead of paying twice.
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.id
