@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import authenticate
 
 from shopkeep.accounts.models import User
+from shopkeep.catalog.models import Product
 from shopkeep.cli import main
 from shopkeep.stores.models import Membership, Role, Store
 
@@ -15,6 +16,9 @@ def test_demo_creates_a_store_whose_printed_owner_can_sign_in(capsys):
     assert user is not None
     assert Membership.objects.get(user=user).role == Role.OWNER
     assert Store.objects.get(slug="demo").name == "Demo Craft"
+    kit = Product.objects.get(store__slug="demo", slug="diamond-kit")
+    assert kit.delivery_actions.get(trigger="purchase").require_online
+    assert "Storefront:" in out
 
 
 @pytest.mark.django_db
@@ -25,6 +29,7 @@ def test_demo_is_idempotent_and_refreshes_the_password(capsys):
     last_password = out.split("Owner login:")[-1].split()[2]
     assert Store.objects.filter(slug="demo").count() == 1
     assert Membership.objects.filter(store__slug="demo").count() == 1
+    assert Product.objects.filter(store__slug="demo").count() == 3
     assert authenticate(email="owner@demo.shopkeep.test", password=last_password) is not None
 
 

@@ -77,6 +77,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = demo_seed()
     print("")
     print("  Demo store ready: " + result["store_url"])
+    print("  Storefront:       " + result["storefront_url"])
     print(f"  Owner login:  {result['owner_email']}  /  {result['owner_password']}")
     print(f"  Staff login:  {result['staff_email']}  /  {result['staff_password']}")
     print("")

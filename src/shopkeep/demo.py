@@ -9,6 +9,15 @@ from django.conf import settings
 from django.db import transaction
 
 from shopkeep.accounts.models import User
+from shopkeep.catalog.models import Product
+from shopkeep.catalog.services import (
+    ActionInput,
+    ProductInput,
+    category_create,
+    delivery_actions_set,
+    product_create,
+)
+from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Membership, Role, Store
 from shopkeep.stores.services import store_create
 
@@ -42,10 +51,43 @@ def demo_seed() -> dict[str, str]:
                              time_zone="America/New_York")
     else:
         Membership.objects.get_or_create(store=store, user=owner, defaults={"role": Role.OWNER})
+    if not Product.objects.filter(store=store).exists():
+        _seed_catalog(store, Actor.for_user(owner))
     return {
+        "storefront_url": f"{settings.SITE_URL}/s/{store.slug}/",
         "store_url": f"{settings.SITE_URL}/dashboard/{store.slug}/",
         "owner_email": DEMO_OWNER,
         "owner_password": owner_password,
         "staff_email": DEMO_STAFF,
         "staff_password": staff_password,
     }
+
+
+def _seed_catalog(store: Store, actor: Actor) -> None:
+    """A few products with commands for every notification type, so a first run shows
+    something real."""
+    ranks = category_create(store=store, actor=actor, name="Ranks", sort_order=1)
+    items = category_create(store=store, actor=actor, name="Items", sort_order=2)
+    vip = product_create(store=store, actor=actor, data=ProductInput(
+        name="VIP Rank", price="29.99", category_id=ranks.pk, is_featured=True,
+        description="**VIP** for life: a gold name tag, /fly in the hub and a monthly crate."))
+    kit = product_create(store=store, actor=actor, data=ProductInput(
+        name="Diamond Kit", price="4.99", category_id=items.pk, stock_enabled=True,
+        stock_quantity=100, description="A full set of diamond tools, delivered in game."))
+    monthly = product_create(store=store, actor=actor, data=ProductInput(
+        name="VIP Monthly", price="9.99", category_id=ranks.pk, type="subscription",
+        billing_interval="month", description="VIP while you are subscribed."))
+    for product in (vip, monthly):
+        delivery_actions_set(store=store, actor=actor, product=product, trigger="purchase",
+                             actions=[ActionInput(commands=["lp user {player} parent add vip"])])
+        for trigger in ("refund", "chargeback"):
+            delivery_actions_set(store=store, actor=actor, product=product, trigger=trigger,
+                                 actions=[ActionInput(
+                                     commands=["lp user {player} parent remove vip"])])
+    delivery_actions_set(store=store, actor=actor, product=monthly,
+                         trigger="subscription_cancel",
+                         actions=[ActionInput(commands=["lp user {player} parent remove vip"])])
+    delivery_actions_set(store=store, actor=actor, product=kit, trigger="purchase",
+                         actions=[ActionInput(commands=["give {player} diamond_pickaxe 1",
+                                                        "give {player} diamond_sword 1"],
+                                              require_online=True, repeat_per_quantity=True)])
