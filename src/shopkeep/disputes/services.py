@@ -59,6 +59,7 @@ def dispute_open(*, gateway: str, order_number: str, dispute_id: str, charge_id:
     order.payment_status = Order.PaymentStatus.DISPUTED
     order.updated_at = timezone.now()
     order.save()
+    # The delivery issue queues the chargeback commands here, in this transaction.
     emit(store=order.store, event_type="dispute.created", data=payloads.created_data(dispute))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
     audit_record(store=order.store, actor=Actor.system(gateway), action="dispute.created",

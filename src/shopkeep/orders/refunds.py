@@ -106,6 +106,7 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
     refund.settled_at = now
     refund.save()
     _apply_refund(order, refund.amount, now)
+    # The delivery issue queues the refund commands here, in this transaction.
     emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
     audit_record(store=order.store, actor=Actor.system(order.payment_gateway),

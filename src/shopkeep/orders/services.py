@@ -216,6 +216,7 @@ def order_mark_paid(*, order_number: str, gateway: str, payment_id: str,
     order.cancelled_at = None
     order.updated_at = timezone.now()
     order.save()
+    # The delivery issue queues the purchase commands here, in this transaction.
     data = order_data(order)
     emit(store=order.store, event_type="order.received", data=data)
     emit(store=order.store, event_type="purchase.completed", data=data)
