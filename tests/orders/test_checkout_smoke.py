@@ -3,7 +3,7 @@ import pytest
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Order
 from shopkeep.payments.gateways.sandbox import CARD_DECLINED
-from tests.commerce import make_product, make_shop, pay, paid_order, place_order
+from tests.commerce import make_product, make_shop, paid_order, pay, place_order
 
 pytestmark = pytest.mark.django_db
 

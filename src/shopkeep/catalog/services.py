@@ -94,9 +94,11 @@ def category_update(*, store: Store, actor: Actor, category: Category, name: str
 def category_delete(*, store: Store, actor: Actor, category: Category) -> None:
     """Products of the category stay, uncategorised."""
     require_permission(store, actor, Perm.CATALOG_MANAGE)
+    # Look up inside the store first: a foreign category must not leave an audit row here.
+    category = Category.objects.get(pk=category.pk, store=store)
     audit_record(store=store, actor=actor, action="category.deleted", obj=category,
                  details={"name": category.name})
-    Category.objects.filter(pk=category.pk, store=store).delete()
+    category.delete()
 
 
 # -- products ---------------------------------------------------------------------------------

@@ -31,12 +31,17 @@ def minor_units(currency: str) -> int:
 
 def parse_amount(value: object, currency: str, *, allow_zero: bool = True) -> Decimal:
     """A user-supplied amount, refused if it has more decimals than the currency allows."""
+    text = str(value).strip()
+    # Decimal() also reads "1_000" and digits of other scripts ("١٢"); a price is plain ASCII.
+    if not text.isascii() or "_" in text:
+        raise InvalidAmount(f"{value!r} is not an amount")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except (InvalidOperation, ValueError):
         raise InvalidAmount(f"{value!r} is not an amount") from None
     if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
         raise InvalidAmount("the amount must be a positive number")
+    amount = amount.copy_abs()  # "-0" passes the sign check but would print as "-0.00"
     if amount > MAX_AMOUNT:
         raise InvalidAmount(f"the amount must be at most {MAX_AMOUNT}")
     places = minor_units(currency)

@@ -29,4 +29,6 @@ def clean_line(value: str, *, max_length: int) -> str:
 
 
 def has_control_chars(value: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+    # C0, DEL and C1 (NEL U+0085 is a line break to some readers), and the Unicode line and
+    # paragraph separators: all of them could split one command into two.
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in "\u2028\u2029" for ch in value)

@@ -12,11 +12,13 @@ import uuid
 from shopkeep.core.errors import ServiceError
 
 MINECRAFT_NAME = re.compile(r"^[A-Za-z0-9_]{3,16}$")
-STEAM64 = re.compile(r"^7656119\d{10}$")
+# re.ASCII: without it \d also matches other scripts' digits ("7656119" + ten Arabic-Indic
+# digits would pass as a Steam64 id).
+STEAM64 = re.compile(r"^7656119\d{10}$", re.ASCII)
 # Other games: letters, digits and _ . - only: no spaces, quotes, semicolons, slashes or
 # control characters, the usual command separators and quoting of game consoles.
 GENERIC_NAME = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
-DISCORD_ID = re.compile(r"^\d{17,20}$")
+DISCORD_ID = re.compile(r"^\d{17,20}$", re.ASCII)
 
 STEAM_GAMES = frozenset({"rust", "ark", "cs2", "gmod"})
 
