@@ -49,8 +49,9 @@ def store_list(request: HttpRequest) -> HttpResponse:
                                                      "plan_form": StorePlanForm()})
 
 
-@require_POST
+# staff_required first: a non-staff GET must be the same 404, not a 405 that advertises the route.
 @staff_required
+@require_POST
 def store_plan(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
     form = StorePlanForm(request.POST)

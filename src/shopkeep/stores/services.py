@@ -24,7 +24,7 @@ from shopkeep.stores.models import (
     Store,
     validate_time_zone,
 )
-from shopkeep.stores.permissions import SCOPES, Perm, role_has
+from shopkeep.stores.permissions import SCOPES, Perm, role_has, token_allows
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
 # Slugs that would shadow a route or confuse customers.
@@ -244,7 +244,8 @@ def token_create(*, store: Store, actor: Actor, name: str, scopes: list[str],
     scopes = _check_scopes(list(scopes))
     if actor.token is not None:
         # A token may only mint tokens weaker than itself, or one leaked key mints any other.
-        wider = [s for s in scopes if s not in actor.token.scopes]
+        # "Holds" follows token_allows: a resource's write scope includes its read scope.
+        wider = [s for s in scopes if not token_allows(actor.token.scopes, s)]
         if wider:
             raise PermissionDenied("A token can only create tokens with scopes it holds itself: "
                                    + ", ".join(wider))
