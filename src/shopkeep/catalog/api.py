@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shopkeep.catalog import selectors, services
@@ -107,9 +107,9 @@ def category_list(request: HttpRequest):
 
 @router.post("/categories", response={201: CategoryOut}, auth=scope("products:write"))
 def category_create(request: HttpRequest, payload: CategoryIn):
-    return 201, services.category_create(store=request.store,
+    return Status(201, services.category_create(store=request.store,
                                          actor=Actor.for_token(request.api_token),
-                                         **payload.dict())
+                                         **payload.dict()))
 
 
 @router.get("/categories/{category_id}", response=CategoryOut, auth=scope("products:read"))
@@ -129,7 +129,7 @@ def category_delete(request: HttpRequest, category_id: int):
     category = get_for_store(Category, request.store, pk=category_id)
     services.category_delete(store=request.store, actor=Actor.for_token(request.api_token),
                              category=category)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/products", response=list[ProductOut], auth=scope("products:read"))
@@ -140,9 +140,9 @@ def product_list(request: HttpRequest, active: bool | None = None, category_id: 
 
 @router.post("/products", response={201: ProductOut}, auth=scope("products:write"))
 def product_create(request: HttpRequest, payload: ProductIn):
-    return 201, services.product_create(store=request.store,
+    return Status(201, services.product_create(store=request.store,
                                         actor=Actor.for_token(request.api_token),
-                                        data=_input(payload))
+                                        data=_input(payload)))
 
 
 @router.get("/products/{product_id}", response=ProductOut, auth=scope("products:read"))
@@ -162,7 +162,7 @@ def product_delete(request: HttpRequest, product_id: int):
     product = get_for_store(Product.objects.alive(), request.store, pk=product_id)
     services.product_delete(store=request.store, actor=Actor.for_token(request.api_token),
                             product=product)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/products/{product_id}/actions/{trigger}", response=ActionsOut,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shopkeep.core.pagination import PagePagination
@@ -67,7 +67,7 @@ def token_create(request: HttpRequest, payload: TokenCreateIn):
         store=request.store, actor=Actor.for_token(request.api_token), name=payload.name,
         scopes=payload.scopes, expires_at=payload.expires_at)
     token.token = raw
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, auth=scope("tokens:write"),
