@@ -16,8 +16,10 @@ MINECRAFT_NAME = re.compile(r"^[A-Za-z0-9_]{3,16}$")
 # digits would pass as a Steam64 id).
 STEAM64 = re.compile(r"^7656119\d{10}$", re.ASCII)
 # Other games: letters, digits and _ . - only: no spaces, quotes, semicolons, slashes or
-# control characters, the usual command separators and quoting of game consoles.
-GENERIC_NAME = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
+# control characters, the usual command separators and quoting of game consoles. The first
+# character is a letter, digit or _ so a name cannot read as a console flag ("--op") or a
+# path ("..").
+GENERIC_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{1,31}$", re.ASCII)
 DISCORD_ID = re.compile(r"^\d{17,20}$", re.ASCII)
 
 STEAM_GAMES = frozenset({"rust", "ark", "cs2", "gmod"})
@@ -43,7 +45,7 @@ def clean_player(game: str, value: str) -> str:
                                "with 7656119.", field="player_name")
     elif not GENERIC_NAME.match(value):
         raise ServiceError("invalid_player", "Use 2 to 32 letters, digits, dots, dashes or "
-                           "underscores, with no spaces.", field="player_name")
+                           "underscores, starting with a letter, digit or underscore.", field="player_name")
     return value
 
 
