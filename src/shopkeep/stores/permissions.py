@@ -20,7 +20,7 @@
 | platform_support    |   x   |   x   |         |
 
 (*) admins manage admins and support members; only owners add, change or remove owners.
-``docs/permissions.md`` carries the same table; ``tests/stores/test_permissions.py`` checks
+``docs/permissions.md`` carries the same table; ``tests/stores/test_permissions_doc.py`` checks
 that the two agree.
 """
 
