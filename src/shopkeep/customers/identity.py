@@ -45,7 +45,8 @@ def clean_player(game: str, value: str) -> str:
                                "with 7656119.", field="player_name")
     elif not GENERIC_NAME.match(value):
         raise ServiceError("invalid_player", "Use 2 to 32 letters, digits, dots, dashes or "
-                           "underscores, starting with a letter, digit or underscore.", field="player_name")
+                           "underscores, starting with a letter, digit or underscore.",
+                           field="player_name")
     return value
 
 
