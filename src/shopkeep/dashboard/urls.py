@@ -1,6 +1,12 @@
 from django.urls import path
 
-from shopkeep.dashboard import views, views_catalog, views_customers
+from shopkeep.dashboard import (
+    views,
+    views_catalog,
+    views_customers,
+    views_orders,
+    views_subscriptions,
+)
 
 app_name = "dashboard"
 
@@ -34,4 +40,18 @@ urlpatterns = [
     path("<slug:store_slug>/customers/", views_customers.customer_list, name="customers"),
     path("<slug:store_slug>/customers/<int:customer_id>/", views_customers.customer_detail,
          name="customer_detail"),
+    path("<slug:store_slug>/orders/", views_orders.order_list, name="orders"),
+    path("<slug:store_slug>/orders/<int:order_id>/", views_orders.order_detail,
+         name="order_detail"),
+    path("<slug:store_slug>/orders/<int:order_id>/simulate/<str:what>/",
+         views_orders.order_simulate, name="order_simulate"),
+    path("<slug:store_slug>/disputes/", views_orders.dispute_list, name="disputes"),
+    path("<slug:store_slug>/subscriptions/", views_subscriptions.subscription_list,
+         name="subscriptions"),
+    path("<slug:store_slug>/subscriptions/<int:subscription_id>/",
+         views_subscriptions.subscription_detail, name="subscription_detail"),
+    path("<slug:store_slug>/subscriptions/<int:subscription_id>/cancel/",
+         views_subscriptions.subscription_cancel_view, name="subscription_cancel"),
+    path("<slug:store_slug>/subscriptions/<int:subscription_id>/simulate/<str:what>/",
+         views_subscriptions.subscription_simulate, name="subscription_simulate"),
 ]
