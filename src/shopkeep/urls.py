@@ -17,6 +17,7 @@ urlpatterns = [
     path("dashboard/", include("shopkeep.dashboard.urls")),
     path("staff/", include("shopkeep.staff.urls")),
     path("pay/", include("shopkeep.payments.urls")),
+    path("s/", include("shopkeep.storefront.urls")),
 ]
 
 

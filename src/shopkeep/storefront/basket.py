@@ -1,0 +1,80 @@
+"""The basket lives in the session, per store: {product id: quantity}. Prices are read
+from the catalog at checkout, never from the session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.http import HttpRequest
+
+from shopkeep.catalog.models import Product
+from shopkeep.orders.services import MAX_LINES, MAX_QUANTITY
+from shopkeep.stores.models import Store
+
+
+@dataclass
+class BasketLine:
+    product: Product
+    quantity: int
+
+    @property
+    def total(self) -> Decimal:
+        return self.product.price * self.quantity
+
+
+def _key(store: Store) -> str:
+    return f"basket_{store.pk}"
+
+
+def read(request: HttpRequest, store: Store) -> dict[int, int]:
+    raw = request.session.get(_key(store), {})
+    basket: dict[int, int] = {}
+    for pid, qty in raw.items():
+        try:
+            basket[int(pid)] = max(1, min(int(qty), MAX_QUANTITY))
+        except (TypeError, ValueError):
+            continue
+    return basket
+
+
+def write(request: HttpRequest, store: Store, basket: dict[int, int]) -> None:
+    request.session[_key(store)] = {str(pid): qty for pid, qty in basket.items() if qty > 0}
+
+
+def set_quantity(request: HttpRequest, store: Store, product: Product, quantity: int,
+                 *, add: bool) -> str:
+    """Returns an error message, or '' when the basket changed."""
+    basket = read(request, store)
+    if product.is_subscription:
+        # A subscription is bought on its own: it replaces the basket.
+        write(request, store, {product.pk: 1})
+        return ""
+    if any(pid != product.pk for pid in basket) and _has_subscription(store, basket):
+        basket = {}
+    new = basket.get(product.pk, 0) + quantity if add else quantity
+    if new > MAX_QUANTITY:
+        return f"At most {MAX_QUANTITY} of one product."
+    if product.pk not in basket and len(basket) >= MAX_LINES:
+        return f"A basket holds at most {MAX_LINES} products."
+    if new <= 0:
+        basket.pop(product.pk, None)
+    else:
+        basket[product.pk] = new
+    write(request, store, basket)
+    return ""
+
+
+def _has_subscription(store: Store, basket: dict[int, int]) -> bool:
+    return Product.objects.filter(store=store, pk__in=basket,
+                                  type=Product.Type.SUBSCRIPTION).exists()
+
+
+def lines(request: HttpRequest, store: Store) -> list[BasketLine]:
+    basket = read(request, store)
+    products = Product.objects.on_sale().filter(store=store, pk__in=basket)
+    return [BasketLine(product=p, quantity=basket[p.pk]) for p in products]
+
+
+def clear(request: HttpRequest, store: Store) -> None:
+    request.session.pop(_key(store), None)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django import forms
+
+from shopkeep.orders.services import MAX_QUANTITY
+
+
+class QuantityForm(forms.Form):
+    quantity = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY, initial=1)
+
+
+class CheckoutForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    player_name = forms.CharField(max_length=32)
+    name = forms.CharField(max_length=150, required=False, label="Your name")
+    line1 = forms.CharField(max_length=200, required=False, label="Address")
+    line2 = forms.CharField(max_length=200, required=False, label="Address (line 2)")
+    city = forms.CharField(max_length=200, required=False)
+    state = forms.CharField(max_length=200, required=False, label="State or region")
+    postal_code = forms.CharField(max_length=200, required=False)
+    country = forms.CharField(max_length=2, required=False, help_text="Two letters, like US.")
+    accept_terms = forms.BooleanField(label="I accept the store's terms; purchases are "
+                                      "delivered in game to the player above.")
+
+    def __init__(self, *args, player_label: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["player_name"].label = player_label
+
+    def address(self) -> dict:
+        return {k: self.cleaned_data.get(k, "") for k in
+                ("line1", "line2", "city", "state", "postal_code", "country")}
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(max_length=254)

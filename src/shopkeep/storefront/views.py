@@ -1,0 +1,227 @@
+"""The public storefront: pages only; every write goes through a service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from shopkeep.catalog.models import Category, Product
+from shopkeep.core.errors import ServiceError
+from shopkeep.customers.identity import identity_label
+from shopkeep.customers.models import Customer
+from shopkeep.customers.services import CustomerInput
+from shopkeep.orders.models import Order
+from shopkeep.orders.services import Line, checkout_start, order_create
+from shopkeep.storefront import basket
+from shopkeep.storefront.forms import CheckoutForm, LoginForm, QuantityForm
+from shopkeep.storefront.tasks import send_login_link
+from shopkeep.stores.audit import Actor
+from shopkeep.stores.models import Store
+from shopkeep.subscriptions.models import Subscription
+from shopkeep.subscriptions.services import subscription_cancel
+
+LOGIN_SALT = "storefront-login"
+LOGIN_MAX_AGE = 30 * 60
+
+
+def _store(slug: str) -> Store:
+    return get_object_or_404(Store, slug=slug, status=Store.Status.ACTIVE)
+
+
+def _render(request: HttpRequest, store: Store, template: str, context: dict | None = None,
+            status: int = 200) -> HttpResponse:
+    context = {"shop": store, "basket_count": sum(basket.read(request, store).values()),
+               "customer": _customer(request, store), **(context or {})}
+    return render(request, f"storefront/{template}", context, status=status)
+
+
+def home(request: HttpRequest, store_slug: str) -> HttpResponse:
+    store = _store(store_slug)
+    products = list(Product.objects.on_sale().filter(store=store).select_related("category"))
+    groups = [(c, [p for p in products if p.category_id == c.pk])
+              for c in Category.objects.filter(store=store)]
+    groups = [(c, ps) for c, ps in groups if ps]
+    other = [p for p in products if p.category_id is None]
+    return _render(request, store, "home.html", {
+        "featured": [p for p in products if p.is_featured], "groups": groups, "other": other})
+
+
+def product_page(request: HttpRequest, store_slug: str, product_slug: str) -> HttpResponse:
+    store = _store(store_slug)
+    product = get_object_or_404(Product.objects.on_sale(), store=store, slug=product_slug)
+    form = QuantityForm(request.POST or None, initial={"quantity": 1})
+    if request.method == "POST" and form.is_valid():
+        quantity = max(1, form.cleaned_data["quantity"])
+        if not product.in_stock:
+            messages.error(request, f"{product.name} is out of stock.")
+        else:
+            error = basket.set_quantity(request, store, product, quantity, add=True)
+            if error:
+                messages.error(request, error)
+            else:
+                messages.success(request, f"{product.name} is in your basket.")
+                return redirect("storefront:basket", store_slug=store.slug)
+    return _render(request, store, "product.html", {"product": product, "form": form})
+
+
+def basket_page(request: HttpRequest, store_slug: str) -> HttpResponse:
+    store = _store(store_slug)
+    if request.method == "POST":
+        try:
+            product_id = int(request.POST.get("product_id", ""))
+        except ValueError:
+            raise Http404("No such product") from None
+        product = get_object_or_404(Product.objects.alive(), store=store, pk=product_id)
+        form = QuantityForm(request.POST)
+        if form.is_valid():
+            error = basket.set_quantity(request, store, product, form.cleaned_data["quantity"],
+                                        add=False)
+            if error:
+                messages.error(request, error)
+        else:
+            messages.error(request, "Enter a quantity from 0 to 99.")
+        return redirect("storefront:basket", store_slug=store.slug)
+    lines = basket.lines(request, store)
+    total = sum((line.total for line in lines), 0)
+    return _render(request, store, "basket.html", {"lines": lines, "total": total})
+
+
+def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
+    store = _store(store_slug)
+    lines = basket.lines(request, store)
+    if not lines:
+        messages.info(request, "Your basket is empty.")
+        return redirect("storefront:home", store_slug=store.slug)
+    form = CheckoutForm(request.POST or None, player_label=identity_label(store.game))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = order_create(
+                store=store, lines=[Line(line.product.pk, line.quantity) for line in lines],
+                customer=CustomerInput(email=data["email"], player_name=data["player_name"],
+                                       name=data["name"], country=data["country"]),
+                billing_address=form.address())
+        except ServiceError as exc:
+            field = {"player_name": "player_name", "email": "email"}.get(exc.field or "")
+            form.add_error(field, exc.message)
+        else:
+            basket.clear(request, store)
+            return _pay(request, order)
+    total = sum((line.total for line in lines), 0)
+    return _render(request, store, "checkout.html", {"form": form, "lines": lines,
+                                                     "total": total},
+                   status=400 if form.errors else 200)
+
+
+def _pay(request: HttpRequest, order: Order) -> HttpResponse:
+    status_url = request.build_absolute_uri(
+        reverse("storefront:order", args=[order.store.slug, order.access_key]))
+    try:
+        url = checkout_start(order=order, success_url=status_url, cancel_url=status_url)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect(status_url)
+    return redirect(url)
+
+
+def order_status(request: HttpRequest, store_slug: str, access_key: str) -> HttpResponse:
+    store = _store(store_slug)
+    order = get_object_or_404(Order, store=store, access_key=access_key)
+    if request.method == "POST":
+        if order.status != Order.Status.PENDING or order.paid_at is not None:
+            messages.info(request, "This order is not waiting for a payment.")
+            return redirect(request.path)
+        return _pay(request, order)
+    return _render(request, store, "order.html", {
+        "order": order, "items": order.items.all(),
+        "refunds": order.refunds.filter(status="succeeded")})
+
+
+# -- customer account: sign in by e-mailed link ------------------------------------------------
+
+def _session_key(store: Store) -> str:
+    return f"customer_{store.pk}"
+
+
+def _customer(request: HttpRequest, store: Store) -> Customer | None:
+    customer_id = request.session.get(_session_key(store))
+    if customer_id is None:
+        return None
+    return Customer.objects.filter(store=store, pk=customer_id).first()
+
+
+def account_login(request: HttpRequest, store_slug: str) -> HttpResponse:
+    store = _store(store_slug)
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        customer = Customer.objects.filter(store=store, email=email).first()
+        if customer is not None:
+            token = signing.TimestampSigner(salt=LOGIN_SALT).sign_object(
+                {"c": customer.pk, "s": store.pk})
+            url = settings.SITE_URL + reverse("storefront:account_verify",
+                                              args=[store.slug, token])
+            send_login_link.enqueue(to=customer.email, store_name=store.name, url=url)
+        # The same answer for every address, so nobody learns who shops here.
+        return _render(request, store, "login_sent.html", {"email": email})
+    return _render(request, store, "login.html", {"form": form})
+
+
+def account_verify(request: HttpRequest, store_slug: str, token: str) -> HttpResponse:
+    store = _store(store_slug)
+    try:
+        data = signing.TimestampSigner(salt=LOGIN_SALT).unsign_object(
+            token, max_age=LOGIN_MAX_AGE)
+    except signing.BadSignature:
+        data = None
+    customer = (Customer.objects.filter(store=store, pk=data.get("c")).first()
+                if isinstance(data, dict) and data.get("s") == store.pk else None)
+    if customer is None:
+        messages.error(request, "That sign-in link is invalid or has expired. Ask for a new "
+                       "one.")
+        return redirect("storefront:account_login", store_slug=store.slug)
+    request.session.cycle_key()
+    request.session[_session_key(store)] = customer.pk
+    return redirect("storefront:account", store_slug=store.slug)
+
+
+def account(request: HttpRequest, store_slug: str) -> HttpResponse:
+    store = _store(store_slug)
+    customer = _customer(request, store)
+    if customer is None:
+        return redirect("storefront:account_login", store_slug=store.slug)
+    return _render(request, store, "account.html", {
+        "orders": customer.orders.filter(store=store).prefetch_related("items")[:100],
+        "subscriptions": customer.subscriptions.filter(store=store).select_related("product"),
+    })
+
+
+@require_POST
+def account_cancel_subscription(request: HttpRequest, store_slug: str,
+                                subscription_id: int) -> HttpResponse:
+    store = _store(store_slug)
+    customer = _customer(request, store)
+    if customer is None:
+        return redirect("storefront:account_login", store_slug=store.slug)
+    sub = get_object_or_404(Subscription, store=store, customer=customer, pk=subscription_id)
+    try:
+        sub = subscription_cancel(store=store, actor=Actor.system(f"customer {customer.email}"),
+                                  subscription=sub, at_period_end=True, by_customer=True)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Cancelled. You keep {sub.product.name} until "
+                         f"{sub.ends_at:%Y-%m-%d}.")
+    return redirect("storefront:account", store_slug=store.slug)
+
+
+@require_POST
+def account_logout(request: HttpRequest, store_slug: str) -> HttpResponse:
+    store = _store(store_slug)
+    request.session.pop(_session_key(store), None)
+    return redirect("storefront:home", store_slug=store.slug)
