@@ -9,8 +9,11 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from shopkeep.catalog.api import router as catalog_router
 from shopkeep.core.errors import ServiceError
 from shopkeep.customers.api import router as customers_router
+from shopkeep.disputes.api import router as disputes_router
+from shopkeep.orders.api import router as orders_router
 from shopkeep.stores.api import router as store_router
 from shopkeep.stores.api_auth import InsufficientScope
+from shopkeep.subscriptions.api import router as subscriptions_router
 
 api = NinjaAPI(
     title="Shopkeep API",
@@ -74,3 +77,6 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", store_router)
 api.add_router("/", catalog_router)
 api.add_router("/", customers_router)
+api.add_router("/", orders_router)
+api.add_router("/", subscriptions_router)
+api.add_router("/", disputes_router)

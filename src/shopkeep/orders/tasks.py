@@ -23,3 +23,14 @@ def refund_execute(refund_id: int) -> str:
 
 register_periodic(name="orders.expire_unpaid", task=expire_unpaid_orders,
                   every=timedelta(minutes=1))
+
+
+@task()
+def prune_idempotency_keys() -> int:
+    from shopkeep.orders.idempotency import idempotency_keys_prune
+
+    return idempotency_keys_prune()
+
+
+register_periodic(name="orders.prune_idempotency_keys", task=prune_idempotency_keys,
+                  every=timedelta(hours=1))

@@ -1,0 +1,224 @@
+"""Store API: orders (list, detail, headless checkout) and refunds."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.http import HttpRequest, JsonResponse
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
+
+from shopkeep.core.errors import ServiceError
+from shopkeep.core.money import money_str
+from shopkeep.core.pagination import PagePagination
+from shopkeep.core.tenancy import get_for_store
+from shopkeep.customers.services import CustomerInput
+from shopkeep.orders import idempotency, selectors
+from shopkeep.orders.models import Order, OrderItem, Refund
+from shopkeep.orders.refunds import refund_request
+from shopkeep.orders.services import Line, checkout_start, order_create
+from shopkeep.stores.api_auth import scope
+from shopkeep.stores.audit import Actor
+
+router = Router(tags=["orders"])
+
+
+class ItemOut(Schema):
+    id: int
+    product_id: int
+    product_name: str
+    quantity: int
+    unit_price: str
+    total: str
+    delivery_status: str
+
+    @staticmethod
+    def resolve_unit_price(obj: OrderItem) -> str:
+        return money_str(obj.unit_price, obj.order.currency)
+
+    @staticmethod
+    def resolve_total(obj: OrderItem) -> str:
+        return money_str(obj.total, obj.order.currency)
+
+
+class RefundOut(Schema):
+    id: int
+    order_id: int
+    amount: str
+    reason: str
+    status: str
+    error: str
+    created_at: datetime
+    settled_at: datetime | None
+
+    @staticmethod
+    def resolve_amount(obj: Refund) -> str:
+        return money_str(obj.amount, obj.order.currency)
+
+
+class OrderOut(Schema):
+    id: int
+    order_number: str
+    customer_id: int
+    customer_email: str
+    customer_name: str
+    player_name: str
+    billing_address: dict | None
+    currency: str
+    subtotal: str
+    tax: str
+    total: str
+    refunded_amount: str
+    status: str
+    payment_status: str
+    payment_gateway: str
+    gateway_payment_id: str
+    is_test_order: bool
+    paid_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    items: list[ItemOut]
+
+    @staticmethod
+    def resolve_items(obj: Order) -> list[OrderItem]:
+        return list(obj.items.all())
+
+    @staticmethod
+    def resolve_subtotal(obj: Order) -> str:
+        return money_str(obj.subtotal, obj.currency)
+
+    @staticmethod
+    def resolve_tax(obj: Order) -> str:
+        return money_str(obj.tax, obj.currency)
+
+    @staticmethod
+    def resolve_total(obj: Order) -> str:
+        return money_str(obj.total, obj.currency)
+
+    @staticmethod
+    def resolve_refunded_amount(obj: Order) -> str:
+        return money_str(obj.refunded_amount, obj.currency)
+
+
+class OrderDetailOut(OrderOut):
+    refunds: list[RefundOut]
+
+    @staticmethod
+    def resolve_refunds(obj: Order) -> list[Refund]:
+        return list(obj.refunds.all())
+
+
+class OrderCreatedOut(OrderOut):
+    checkout_url: str
+
+
+class LineIn(Schema):
+    product_id: int
+    quantity: int = Field(1, ge=1, le=99)
+
+
+class CustomerIn(Schema):
+    email: str = Field(..., max_length=254)
+    player_name: str = Field(..., max_length=32)
+    name: str = Field("", max_length=150)
+    country: str = Field("", max_length=2)
+    minecraft_uuid: str = Field("", max_length=36)
+    steam_id: str = Field("", max_length=17)
+    discord_id: str = Field("", max_length=20)
+    discord_username: str = Field("", max_length=64)
+
+
+class AddressIn(Schema):
+    line1: str = Field("", max_length=200)
+    line2: str = Field("", max_length=200)
+    city: str = Field("", max_length=200)
+    state: str = Field("", max_length=200)
+    postal_code: str = Field("", max_length=200)
+    country: str = Field("", max_length=2)
+
+
+class OrderCreateIn(Schema):
+    items: list[LineIn] = Field(..., min_length=1, max_length=20)
+    customer: CustomerIn
+    billing_address: AddressIn | None = None
+    success_url: str = Field(..., max_length=500)
+    cancel_url: str = Field(..., max_length=500)
+
+
+class RefundIn(Schema):
+    amount: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=2)
+    reason: str = Field("", max_length=500)
+
+
+def _check_url(value: str, field: str) -> str:
+    if not value.startswith(("https://", "http://")) or any(ch.isspace() for ch in value):
+        raise ServiceError("invalid_url", f"{field} must be an http(s) URL.", field=field)
+    return value
+
+
+@router.get("/orders", response=list[OrderOut], auth=scope("orders:read"))
+@paginate(PagePagination)
+def order_list(request: HttpRequest, status: str = "", payment_status: str = "",
+               email: str = "", order_number: str = "", customer_id: int | None = None,
+               is_test_order: bool | None = None, created_after: datetime | None = None,
+               created_before: datetime | None = None):
+    qs = selectors.orders(store=request.store, status=status[:32],
+                          payment_status=payment_status[:32], test=is_test_order,
+                          customer_id=customer_id).prefetch_related("items")
+    if email:
+        qs = qs.filter(customer_email__iexact=email.strip())
+    if order_number:
+        qs = qs.filter(order_number=order_number.strip())
+    if created_after:
+        qs = qs.filter(created_at__gte=created_after)
+    if created_before:
+        qs = qs.filter(created_at__lt=created_before)
+    return qs
+
+
+@router.get("/orders/{order_id}", response=OrderDetailOut, auth=scope("orders:read"))
+def order_detail(request: HttpRequest, order_id: int):
+    return get_for_store(Order, request.store, pk=order_id)
+
+
+@router.post("/orders", response={201: OrderCreatedOut}, auth=scope("orders:write"),
+             summary="Headless checkout: create a pending order and get its payment URL")
+def order_create_api(request: HttpRequest, payload: OrderCreateIn) -> JsonResponse:
+    store = request.store
+
+    def work() -> tuple[int, dict]:
+        success_url = _check_url(payload.success_url, "success_url")
+        cancel_url = _check_url(payload.cancel_url, "cancel_url")
+        order = order_create(
+            store=store, lines=[Line(item.product_id, item.quantity) for item in payload.items],
+            customer=CustomerInput(**payload.customer.dict()),
+            billing_address=payload.billing_address.dict() if payload.billing_address
+            else None)
+        url = checkout_start(order=order, success_url=success_url, cancel_url=cancel_url)
+        order.refresh_from_db()
+        body = OrderOut.from_orm(order).model_dump(mode="json")
+        body["checkout_url"] = request.build_absolute_uri(url)
+        return 201, body
+
+    return idempotency.run(request, store, work)
+
+
+@router.get("/orders/{order_id}/refunds", response=list[RefundOut], auth=scope("orders:read"))
+@paginate(PagePagination)
+def refund_list(request: HttpRequest, order_id: int):
+    order = get_for_store(Order, request.store, pk=order_id)
+    return order.refunds.select_related("order")
+
+
+@router.post("/orders/{order_id}/refunds", response={202: RefundOut},
+             auth=scope("orders:write"),
+             summary="Refund all or part of an order; the worker executes it at the gateway")
+def refund_create(request: HttpRequest, order_id: int, payload: RefundIn) -> JsonResponse:
+    store = request.store
+    order = get_for_store(Order, store, pk=order_id)
+
+    def work() -> tuple[int, dict]:
+        refund = refund_request(store=store, actor=Actor.for_token(request.api_token),
+                                order=order, amount=payload.amount, reason=payload.reason)
+        return 202, RefundOut.from_orm(refund).model_dump(mode="json")
+
+    return idempotency.run(request, store, work)
