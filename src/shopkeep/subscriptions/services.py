@@ -56,7 +56,7 @@ def subscription_start(*, order: Order, notice: Notice) -> Subscription | None:
         status=Subscription.Status.TRIALING if trial else Subscription.Status.ACTIVE,
         payment_gateway=order.payment_gateway,
         gateway_subscription_id=notice.subscription_id,
-        gateway_customer_id=notice.customer_id, gateway_plan_id="",
+        gateway_customer_id=notice.customer_id, gateway_plan_id=notice.plan_id,
         quantity=item.quantity, amount=item.unit_price, currency=order.currency,
         billing_interval=product.billing_interval, current_period_start=start,
         current_period_end=notice.period_end,

@@ -67,6 +67,7 @@ class Notice:
     payment_id: str = ""
     subscription_id: str = ""
     customer_id: str = ""
+    plan_id: str = ""
     amount_minor: int | None = None
     currency: str = ""
     error_code: str = ""

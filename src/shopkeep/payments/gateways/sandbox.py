@@ -212,7 +212,7 @@ class SandboxGateway:
             amount_minor=session.amount_minor, currency=session.currency, card_last4=card[-4:])
         session.status = SandboxSession.Status.COMPLETE
         session.save(update_fields=["status"])
-        sub_id = customer_id = ""
+        sub_id = customer_id = plan_id = ""
         start = end = None
         if session.subscription_interval:
             start = now
@@ -224,11 +224,14 @@ class SandboxGateway:
                 interval=session.subscription_interval, current_period_start=start,
                 current_period_end=end, card_number=card)
             sub_id, customer_id = sub.id, sub.customer_id
+            # The sandbox's "price": one per amount and interval, as a provider's plan would be.
+            plan_id = (f"price_test_{session.subscription_interval}_"
+                       f"{session.amount_minor}{session.currency.lower()}")
         _deliver(Notice(event_id=_id("evt"), kind="payment.succeeded", occurred_at=now,
                         reference=session.reference, payment_id=charge.id,
                         charge_id=charge.id.replace("pi_", "ch_", 1),
                         amount_minor=charge.amount_minor, currency=charge.currency,
-                        subscription_id=sub_id, customer_id=customer_id,
+                        subscription_id=sub_id, customer_id=customer_id, plan_id=plan_id,
                         period_start=start, period_end=end))
         return True, "Payment succeeded."
 
