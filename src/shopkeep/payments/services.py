@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import datetime
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -30,9 +30,10 @@ logger = logging.getLogger("shopkeep.payments")
 
 
 def _json(notice: Notice) -> dict:
-    import json
-
-    return json.loads(json.dumps(asdict(notice), cls=DjangoJSONEncoder))
+    # Full isoformat, not DjangoJSONEncoder: that one cuts microseconds, and a deferred
+    # notice re-applied later must carry exactly the period the provider sent.
+    return {key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in asdict(notice).items()}
 
 
 def notice_receive(*, gateway: str, notice: Notice) -> str:
@@ -78,8 +79,6 @@ def _retry_waiting(gateway: str, reference: str) -> None:
 
 
 def _notice_from_payload(payload: dict) -> Notice:
-    from datetime import datetime
-
     data = dict(payload)
     for key in ("occurred_at", "period_start", "period_end", "evidence_due_by"):
         if data.get(key):
