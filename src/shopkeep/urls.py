@@ -7,6 +7,7 @@ from django.views.defaults import page_not_found
 
 from shopkeep.api import api
 from shopkeep.core import views as core_views
+from shopkeep.storefront import views as storefront_views
 
 urlpatterns = [
     path("", lambda request: redirect("dashboard:home"), name="root"),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("staff/", include("shopkeep.staff.urls")),
     path("pay/", include("shopkeep.payments.urls")),
     path("s/", include("shopkeep.storefront.urls")),
+    path("media/product-images/<str:name>", storefront_views.product_image,
+         name="product_image"),
 ]
 
 

@@ -23,7 +23,7 @@ from shopkeep.catalog.placeholders import clean_commands
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.money import InvalidAmount, parse_amount
 from shopkeep.core.text import clean_line, has_control_chars, render_markdown
-from shopkeep.core.uploads import check_image
+from shopkeep.core.uploads import check_download, check_image
 from shopkeep.events.services import emit
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
@@ -186,12 +186,15 @@ def _save_unique(product: Product) -> None:
 
 @transaction.atomic
 def product_create(*, store: Store, actor: Actor, data: ProductInput,
-                   image: UploadedFile | None = None) -> Product:
+                   image: UploadedFile | None = None,
+                   download: UploadedFile | None = None) -> Product:
     require_permission(store, actor, Perm.CATALOG_MANAGE)
     product = Product(store=store, currency=store.currency)
     _apply(store, product, data)
     if image is not None:
         product.image = check_image(image)
+    if download is not None:
+        product.download = check_download(download)
     _save_unique(product)
     emit(store=store, event_type="product.created", data=product_created_data(product))
     audit_record(store=store, actor=actor, action="product.created", obj=product,
@@ -201,15 +204,18 @@ def product_create(*, store: Store, actor: Actor, data: ProductInput,
 
 @transaction.atomic
 def product_update(*, store: Store, actor: Actor, product: Product, data: ProductInput,
-                   image: UploadedFile | None = None) -> Product:
+                   image: UploadedFile | None = None,
+                   download: UploadedFile | None = None) -> Product:
     require_permission(store, actor, Perm.CATALOG_MANAGE)
     product = Product.objects.alive().select_for_update().get(pk=product.pk, store=store)
     before = product_snapshot(product)
     _apply(store, product, data)
     if image is not None:
         product.image = check_image(image)
+    if download is not None:
+        product.download = check_download(download)
     changes = product_changes(before, product_snapshot(product))
-    if not changes and image is None:
+    if not changes and image is None and download is None:
         return product
     product.updated_at = timezone.now()
     _save_unique(product)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.core.files.uploadedfile import UploadedFile
@@ -40,4 +41,20 @@ def check_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> Up
         raise ServiceError("invalid_image", "Upload a PNG, JPEG, GIF or WebP image.",
                            field="image")
     upload.name = f"{secrets.token_hex(12)}.{extension}"
+    return upload
+
+
+MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
+_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,8})$")
+
+
+def check_download(upload: UploadedFile, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> UploadedFile:
+    """Any file type (it is only ever served as an attachment), up to ``max_bytes``, stored
+    under a random name that keeps a plain extension."""
+    if upload.size is None or upload.size > max_bytes:
+        raise ServiceError("invalid_download", f"Downloads can be at most "
+                           f"{max_bytes // (1024 * 1024)} MB.", field="download")
+    match = _EXTENSION.search(upload.name or "")
+    extension = f".{match.group(1).lower()}" if match else ""
+    upload.name = f"{secrets.token_hex(16)}{extension}"
     return upload

@@ -31,6 +31,8 @@ class ProductForm(forms.Form):
     description = forms.CharField(required=False, max_length=20_000, help_text="Markdown.",
                                   widget=forms.Textarea(attrs={"rows": 6}))
     image = forms.FileField(required=False, help_text="PNG, JPEG, GIF or WebP, up to 2 MB.")
+    download = forms.FileField(required=False, help_text="Digital downloads only: the file "
+                               "buyers get from their order page once paid, up to 50 MB.")
     is_active = forms.BooleanField(required=False, initial=True, label="On sale")
     is_featured = forms.BooleanField(required=False, label="Featured on the store home")
     stock_enabled = forms.BooleanField(required=False, label="Track stock")

@@ -22,7 +22,7 @@ from shopkeep.stores.permissions import Perm, role_has
 
 
 def _product_input(data: dict) -> services.ProductInput:
-    fields = {k: v for k, v in data.items() if k != "image"}
+    fields = {k: v for k, v in data.items() if k not in ("image", "download")}
     fields["stock_quantity"] = data.get("stock_quantity")
     fields["trial_days"] = data.get("trial_days") or 0
     return services.ProductInput(**fields)
@@ -51,16 +51,18 @@ def _product_form_view(request: HttpRequest, product: Product | None) -> HttpRes
     if request.method == "POST" and form.is_valid():
         actor = Actor.for_user(request.user)
         image = form.cleaned_data.get("image")
+        download = form.cleaned_data.get("download")
         try:
             if product is None:
                 product = services.product_create(store=store, actor=actor,
                                                   data=_product_input(form.cleaned_data),
-                                                  image=image)
+                                                  image=image, download=download)
                 messages.success(request, f"Created {product.name}. Now add its commands.")
                 return redirect("dashboard:product_actions", store_slug=store.slug,
                                 product_id=product.pk, trigger="purchase")
             services.product_update(store=store, actor=actor, product=product,
-                                    data=_product_input(form.cleaned_data), image=image)
+                                    data=_product_input(form.cleaned_data), image=image,
+                                    download=download)
             messages.success(request, "Product saved.")
             return redirect("dashboard:product_edit", store_slug=store.slug,
                             product_id=product.pk)

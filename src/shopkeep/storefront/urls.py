@@ -10,6 +10,8 @@ urlpatterns = [
     path("<slug:store_slug>/basket/", views.basket_page, name="basket"),
     path("<slug:store_slug>/checkout/", views.checkout, name="checkout"),
     path("<slug:store_slug>/order/<str:access_key>/", views.order_status, name="order"),
+    path("<slug:store_slug>/order/<str:access_key>/download/<int:item_id>/",
+         views.order_download, name="order_download"),
     path("<slug:store_slug>/account/", views.account, name="account"),
     path("<slug:store_slug>/account/login/", views.account_login, name="account_login"),
     path("<slug:store_slug>/account/verify/<str:token>/", views.account_verify,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -138,8 +142,40 @@ def order_status(request: HttpRequest, store_slug: str, access_key: str) -> Http
             return redirect(request.path)
         return _pay(request, order)
     return _render(request, store, "order.html", {
-        "order": order, "items": order.items.all(),
+        "order": order, "items": order.items.select_related("product"),
         "refunds": order.refunds.filter(status="succeeded")})
+
+
+IMAGE_NAME = re.compile(r"^[0-9a-f]{24}\.(png|jpg|gif|webp)$")
+IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+
+
+def product_image(request: HttpRequest, name: str) -> FileResponse:
+    """Product images are public; only names the upload check produced are served, so no
+    path outside ``product-images/`` (and no download) can be reached through here."""
+    match = IMAGE_NAME.match(name)
+    if match is None or not default_storage.exists(f"product-images/{name}"):
+        raise Http404("No such image")
+    response = FileResponse(default_storage.open(f"product-images/{name}", "rb"),
+                            content_type=IMAGE_TYPES[match.group(1)])
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def order_download(request: HttpRequest, store_slug: str, access_key: str,
+                   item_id: int) -> FileResponse:
+    """A paid, not fully refunded order's download: always an attachment, never inline."""
+    store = _store(store_slug)
+    order = get_object_or_404(Order, store=store, access_key=access_key)
+    item = get_object_or_404(order.items.select_related("product"), pk=item_id)
+    if (order.paid_at is None or order.status in (Order.Status.REFUNDED, Order.Status.DISPUTED)
+            or not item.product.download):
+        raise Http404("No download here")
+    extension = Path(item.product.download.name).suffix
+    return FileResponse(item.product.download.open("rb"), as_attachment=True,
+                        filename=f"{item.product.slug}{extension}",
+                        content_type="application/octet-stream")
 
 
 # -- customer account: sign in by e-mailed link ------------------------------------------------
