@@ -200,3 +200,33 @@ def test_a_customer_cancels_their_subscription_at_period_end(
     assert sub.status == "canceled" and sub.ends_at == sub.current_period_end
     assert sub.ended_at is None
     assert Event.objects.filter(store=store, event_type="subscription.cancelled").count() == 1
+
+
+def test_signup_creates_a_customer_once_and_mails_a_link(client, store):
+    response = client.post(_url("account_signup"), {"email": "New@Example.com",
+                                                     "player_name": "Newbie_1"})
+    assert response.status_code == 200 and b"login-sent" in response.content
+    customer = Customer.objects.get(store=store)
+    assert (customer.email, customer.player_name) == ("new@example.com", "Newbie_1")
+    assert Event.objects.filter(store=store, event_type="customer.created").count() == 1
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_signup_for_an_existing_address_changes_nothing_and_answers_the_same(
+        client, store, product, django_capture_on_commit_callbacks):
+    order = paid_order(store, product, capture=django_capture_on_commit_callbacks)
+    response = client.post(_url("account_signup"), {"email": order.customer_email,
+                                                     "player_name": "Hijacker"})
+    assert response.status_code == 200 and b"login-sent" in response.content
+    order.customer.refresh_from_db()
+    assert order.customer.player_name == "Steve"
+    assert Event.objects.filter(store=store, event_type="customer.created").count() == 1
+
+
+def test_signup_with_a_hostile_player_name_writes_nothing(client, store):
+    response = client.post(_url("account_signup"), {"email": "a@example.com",
+                                                     "player_name": "Steve; op Steve"})
+    assert response.status_code == 400
+    assert not Customer.objects.exists() and not Event.objects.exists()

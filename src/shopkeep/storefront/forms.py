@@ -33,3 +33,13 @@ class CheckoutForm(forms.Form):
 
 class LoginForm(forms.Form):
     email = forms.EmailField(max_length=254)
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    player_name = forms.CharField(max_length=32)
+    name = forms.CharField(max_length=150, required=False, label="Your name")
+
+    def __init__(self, *args, player_label: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["player_name"].label = player_label

@@ -14,6 +14,7 @@ urlpatterns = [
          views.order_download, name="order_download"),
     path("<slug:store_slug>/account/", views.account, name="account"),
     path("<slug:store_slug>/account/login/", views.account_login, name="account_login"),
+    path("<slug:store_slug>/account/signup/", views.account_signup, name="account_signup"),
     path("<slug:store_slug>/account/verify/<str:token>/", views.account_verify,
          name="account_verify"),
     path("<slug:store_slug>/account/logout/", views.account_logout, name="account_logout"),

@@ -18,11 +18,11 @@ from shopkeep.catalog.models import Category, Product
 from shopkeep.core.errors import ServiceError
 from shopkeep.customers.identity import identity_label
 from shopkeep.customers.models import Customer
-from shopkeep.customers.services import CustomerInput
+from shopkeep.customers.services import CustomerInput, customer_upsert
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, checkout_start, order_create
 from shopkeep.storefront import basket
-from shopkeep.storefront.forms import CheckoutForm, LoginForm, QuantityForm
+from shopkeep.storefront.forms import CheckoutForm, LoginForm, QuantityForm, SignupForm
 from shopkeep.storefront.tasks import send_login_link
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
@@ -191,6 +191,13 @@ def _customer(request: HttpRequest, store: Store) -> Customer | None:
     return Customer.objects.filter(store=store, pk=customer_id).first()
 
 
+def _send_link(store: Store, customer: Customer) -> None:
+    token = signing.TimestampSigner(salt=LOGIN_SALT).sign_object(
+        {"c": customer.pk, "s": store.pk})
+    url = settings.SITE_URL + reverse("storefront:account_verify", args=[store.slug, token])
+    send_login_link.enqueue(to=customer.email, store_name=store.name, url=url)
+
+
 def account_login(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     form = LoginForm(request.POST or None)
@@ -198,14 +205,34 @@ def account_login(request: HttpRequest, store_slug: str) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
         customer = Customer.objects.filter(store=store, email=email).first()
         if customer is not None:
-            token = signing.TimestampSigner(salt=LOGIN_SALT).sign_object(
-                {"c": customer.pk, "s": store.pk})
-            url = settings.SITE_URL + reverse("storefront:account_verify",
-                                              args=[store.slug, token])
-            send_login_link.enqueue(to=customer.email, store_name=store.name, url=url)
+            _send_link(store, customer)
         # The same answer for every address, so nobody learns who shops here.
         return _render(request, store, "login_sent.html", {"email": email})
     return _render(request, store, "login.html", {"form": form})
+
+
+def account_signup(request: HttpRequest, store_slug: str) -> HttpResponse:
+    """Create a customer account without buying. An address that already has one is sent a
+    sign-in link and changed in nothing, with the same answer, so sign-up can neither reveal
+    nor overwrite someone else's account."""
+    store = _store(store_slug)
+    form = SignupForm(request.POST or None, player_label=identity_label(store.game))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        email = data["email"].strip().lower()
+        customer = Customer.objects.filter(store=store, email=email).first()
+        if customer is None:
+            try:
+                customer, _ = customer_upsert(store=store, data=CustomerInput(
+                    email=email, player_name=data["player_name"], name=data["name"]))
+            except ServiceError as exc:
+                form.add_error("player_name" if exc.field == "player_name" else None,
+                               exc.message)
+                return _render(request, store, "signup.html", {"form": form}, status=400)
+        _send_link(store, customer)
+        return _render(request, store, "login_sent.html", {"email": email})
+    return _render(request, store, "signup.html", {"form": form},
+                   status=400 if form.errors else 200)
 
 
 def account_verify(request: HttpRequest, store_slug: str, token: str) -> HttpResponse:
