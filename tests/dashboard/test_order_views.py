@@ -1,20 +1,28 @@
-"""Dashboard orders, refunds, disputes, subscriptions and their test-mode simulations."""
+"""Dashboard orders, refunds, disputes and the order simulations of test mode."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
+from django.test import Client
+from django.urls import get_resolver, reverse
+from django_tasks_db.models import DBTaskResult
 
+from shopkeep.dashboard import views_orders, views_subscriptions
 from shopkeep.disputes.models import Dispute
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Order, Refund
 from shopkeep.orders.refunds import refund_execute
 from shopkeep.stores.models import Role
-from shopkeep.subscriptions.models import Subscription
-from tests.commerce import make_product, make_shop, paid_order
-from tests.factories import add_member, make_store, owner_of
+from tests.commerce import make_product, make_shop, paid_order, place_order
+from tests.dashboard.commerce_state import (
+    ORDER_ROUTES,
+    SUBSCRIPTION_ROUTES,
+    commerce_state,
+    outsider_gets_404_everywhere,
+)
+from tests.factories import add_member, owner_of
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +33,15 @@ def store():
 
 
 @pytest.fixture
-def order(store, django_capture_on_commit_callbacks):
-    return paid_order(store, make_product(store), capture=django_capture_on_commit_callbacks,
-                      billing_address={"line1": "1 Main St", "city": "Springfield",
-                                       "country": "US"})
+def product(store):
+    return make_product(store)
 
 
 @pytest.fixture
-def subscription(store, django_capture_on_commit_callbacks):
-    product = make_product(store, name="VIP Monthly", price="9.99", type="subscription",
-                           billing_interval="month")
-    paid_order(store, product, capture=django_capture_on_commit_callbacks,
-               email="sub@example.com")
-    return Subscription.objects.get(store=store)
+def order(store, product, django_capture_on_commit_callbacks):
+    return paid_order(store, product, capture=django_capture_on_commit_callbacks,
+                      billing_address={"line1": "1 Main St", "city": "Springfield",
+                                       "country": "US"})
 
 
 @pytest.fixture
@@ -46,141 +50,221 @@ def owner_client(client, store):
     return client
 
 
-def test_orders_list_filters_by_status_and_search(owner_client, order, store):
+@pytest.fixture
+def support_client(store):
+    client = Client()
+    client.force_login(add_member(store, Role.SUPPORT).user)
+    return client
+
+
+def _detail(order):
+    return reverse("dashboard:order_detail", args=["shop", order.pk])
+
+
+def _simulate(order, what):
+    return reverse("dashboard:order_simulate", args=["shop", order.pk, what])
+
+
+def _numbers(response) -> set[str]:
+    return {o.order_number for o in response.context["page"]}
+
+
+# -- list ---------------------------------------------------------------------------------
+
+def test_orders_list_filters_by_status_payment_status_mode_and_search(owner_client, store,
+                                                                       product, order):
+    unpaid = place_order(store, product, email="other@example.com")
+    Order.objects.filter(pk=unpaid.pk).update(player_name="Alex")
     url = reverse("dashboard:orders", args=["shop"])
-    assert order.order_number.encode() in owner_client.get(url).content
-    assert order.order_number.encode() in owner_client.get(
-        url, {"q": order.order_number}).content
-    assert order.order_number.encode() not in owner_client.get(
-        url, {"status": "refunded"}).content
-    assert order.order_number.encode() not in owner_client.get(url, {"mode": "live"}).content
+    both = {order.order_number, unpaid.order_number}
+    assert _numbers(owner_client.get(url)) == both
+    assert _numbers(owner_client.get(url, {"status": "processing"})) == {order.order_number}
+    assert _numbers(owner_client.get(url, {"payment_status": "pending"})) == {
+        unpaid.order_number}
+    assert _numbers(owner_client.get(url, {"q": order.order_number})) == {order.order_number}
+    assert _numbers(owner_client.get(url, {"q": "other@"})) == {unpaid.order_number}
+    assert _numbers(owner_client.get(url, {"q": "alex"})) == {unpaid.order_number}
+    assert _numbers(owner_client.get(url, {"mode": "test"})) == both
+    live = owner_client.get(url, {"mode": "live"})
+    assert _numbers(live) == set() and b"match these filters" in live.content
+    # Values outside the choices are ignored, not passed to the database.
+    assert _numbers(owner_client.get(url, {"status": "nope", "mode": "x"})) == both
 
 
-def test_order_detail_shows_items_payment_and_timeline(owner_client, order):
-    page = owner_client.get(reverse("dashboard:order_detail", args=["shop", order.pk]))
+def test_the_pager_keeps_the_filters(owner_client, store, product, order, monkeypatch):
+    monkeypatch.setattr(views_orders, "PAGE_SIZE", 1)
+    place_order(store, product)
+    place_order(store, product)
+    page = owner_client.get(reverse("dashboard:orders", args=["shop"]),
+                            {"payment_status": "pending", "mode": "test"})
+    assert len(page.context["page"]) == 1 and page.context["page"].paginator.count == 2
+    assert b'href="?payment_status=pending&amp;mode=test&amp;page=2"' in page.content
+
+
+def test_the_orders_list_shows_only_this_stores_orders(owner_client, order,
+                                                        django_capture_on_commit_callbacks):
+    other = make_shop(slug="other")
+    foreign = paid_order(other, make_product(other), capture=django_capture_on_commit_callbacks)
+    page = owner_client.get(reverse("dashboard:orders", args=["shop"]),
+                            {"q": foreign.order_number})
+    assert _numbers(page) == set()
+
+
+# -- detail -------------------------------------------------------------------------------
+
+def test_order_detail_shows_items_payment_customer_and_timeline(owner_client, order):
+    page = owner_client.get(_detail(order))
     assert page.status_code == 200
-    for text in (b"VIP Rank", order.gateway_payment_id.encode(), b"event order.received",
-                 b"order.paid", b"Springfield"):
-        assert text in page.content, text
+    customer_url = reverse("dashboard:customer_detail", args=["shop", order.customer_id])
+    for text in ("VIP Rank", "29.99", order.gateway_payment_id, "sandbox", "test order",
+                 customer_url, "Springfield", ">Refund</button>"):
+        assert text.encode() in page.content, text
+    timeline = page.context["timeline"]
+    assert {("order.paid", "sandbox"), ("event order.received", "")} <= {
+        (row["what"], row["who"]) for row in timeline}
+    assert [row["at"] for row in timeline] == sorted(row["at"] for row in timeline)
 
 
-def test_owner_refunds_part_of_an_order_and_the_worker_settles_it(owner_client, order, store):
-    response = owner_client.post(reverse("dashboard:order_detail", args=["shop", order.pk]),
-                                 {"amount": "10.00", "reason": "Asked nicely"})
+def test_a_full_refund_is_pending_until_the_worker_settles_it(owner_client, order, store):
+    response = owner_client.post(_detail(order), {"amount": "", "reason": "Asked nicely"})
     assert response.status_code == 302
     refund = Refund.objects.get(order=order)
-    assert refund.status == Refund.Status.PENDING
-    assert not Event.objects.filter(store=store, event_type="order.refunded").exists()
-    refund_execute(refund_id=refund.pk)
+    assert refund.status == Refund.Status.PENDING and refund.amount == Decimal("29.99")
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "shopkeep.orders.tasks.refund_execute"
+    assert queued.args_kwargs["args"] == [refund.pk]
     order.refresh_from_db()
-    assert order.status == Order.Status.PARTIALLY_REFUNDED
-    assert order.refunded_amount == Decimal("10.00")
+    assert order.status == Order.Status.PROCESSING and order.refunded_amount == 0
+    assert not Event.objects.filter(store=store, event_type="order.refunded").exists()
+    page = owner_client.get(_detail(order))
+    assert b"waiting for the payment gateway" in page.content
+    # Everything is in flight: no second refund can be asked for.
+    assert b">Refund</button>" not in page.content
+
+    assert refund_execute(refund_id=refund.pk) == "succeeded"
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    assert order.refunded_amount == Decimal("29.99")
     event = Event.objects.get(store=store, event_type="order.refunded")
-    assert event.data["refund_amount"] == "10.00" and event.data["reason"] == "Asked nicely"
+    assert event.data["refund_amount"] == "29.99" and event.data["reason"] == "Asked nicely"
+    assert b"refund.succeeded" in owner_client.get(_detail(order)).content
+
+
+def test_a_pending_refund_lowers_what_the_form_offers(owner_client, order):
+    owner_client.post(_detail(order), {"amount": "10.00"})
+    page = owner_client.get(_detail(order))
+    assert page.context["refundable"] == Decimal("19.99")
+    assert b"At most 19.99 USD" in page.content
 
 
 def test_a_refund_over_the_remaining_amount_shows_an_error_and_writes_nothing(owner_client,
                                                                              order):
-    response = owner_client.post(reverse("dashboard:order_detail", args=["shop", order.pk]),
-                                 {"amount": "30.00", "reason": ""})
+    before = commerce_state()
+    response = owner_client.post(_detail(order), {"amount": "30.00", "reason": ""})
     assert response.status_code == 200
     assert b"At most 29.99" in response.content
-    assert not Refund.objects.exists()
+    assert commerce_state() == before
 
 
-def test_support_member_sees_orders_but_cannot_refund_or_simulate(client, store, order,
-                                                                  subscription):
-    client.force_login(add_member(store, Role.SUPPORT).user)
-    detail = reverse("dashboard:order_detail", args=["shop", order.pk])
-    page = client.get(detail)
-    assert page.status_code == 200 and b">Refund</button>" not in page.content
-    assert client.post(detail, {"amount": "1.00"}).status_code == 403
-    assert client.post(reverse("dashboard:order_simulate",
-                               args=["shop", order.pk, "dispute"])).status_code == 403
-    assert client.post(reverse("dashboard:subscription_cancel",
-                               args=["shop", subscription.pk])).status_code == 403
-    assert not Refund.objects.exists() and not Dispute.objects.exists()
-    subscription.refresh_from_db()
-    assert subscription.status == Subscription.Status.ACTIVE
+# -- simulations ----------------------------------------------------------------------------
 
-
-def test_simulated_dispute_opens_and_closes_through_the_sandbox(
+def test_a_simulated_dispute_opens_and_closes_through_the_sandbox(
         owner_client, order, store, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        owner_client.post(reverse("dashboard:order_simulate", args=["shop", order.pk,
-                                                                    "dispute"]))
+        response = owner_client.post(_simulate(order, "dispute"))
+    assert response.status_code == 302
     dispute = Dispute.objects.get(order=order)
     order.refresh_from_db()
     assert order.status == Order.Status.DISPUTED
+    assert dispute.status == Dispute.Status.NEEDS_RESPONSE and dispute.amount_minor == 2999
     page = owner_client.get(reverse("dashboard:disputes", args=["shop"]))
-    assert dispute.gateway_dispute_id.encode() in page.content and b"29.99" in page.content
+    assert dispute.gateway_dispute_id.encode() in page.content
+    assert b"29.99 USD" in page.content and _detail(order).encode() in page.content
+    assert b"Close dispute: won" in owner_client.get(_detail(order)).content
+
     with django_capture_on_commit_callbacks(execute=True):
-        owner_client.post(reverse("dashboard:order_simulate", args=["shop", order.pk, "won"]))
+        owner_client.post(_simulate(order, "won"))
     dispute.refresh_from_db()
     order.refresh_from_db()
-    assert dispute.status == "won" and order.status == Order.Status.PROCESSING
+    assert dispute.status == Dispute.Status.WON and order.status == Order.Status.PROCESSING
     assert Event.objects.filter(store=store, event_type="dispute.resolved").count() == 1
+    assert owner_client.get(reverse("dashboard:disputes", args=["shop"]),
+                            {"status": "needs_response"}).context["rows"] == []
 
 
-def test_simulations_are_refused_for_a_live_store(owner_client, order, store):
+def test_a_second_dispute_is_refused_while_one_is_open(owner_client, order,
+                                                        django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(_simulate(order, "dispute"))
+    before = commerce_state()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(_simulate(order, "dispute"), follow=True)
+    assert b"already has an open dispute" in response.content
+    assert commerce_state() == before
+
+
+def test_simulations_are_refused_for_a_live_store(owner_client, order, store,
+                                                  django_capture_on_commit_callbacks):
     store.test_mode = False
     store.save()
-    owner_client.post(reverse("dashboard:order_simulate", args=["shop", order.pk, "dispute"]))
+    assert b"Simulate a dispute" not in owner_client.get(_detail(order)).content
+    before = commerce_state()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(_simulate(order, "dispute"), follow=True)
+    assert b"Simulations are for sandbox orders" in response.content
+    assert commerce_state() == before
+
+
+def test_an_unknown_simulation_is_404(owner_client, order):
+    assert owner_client.post(_simulate(order, "explode")).status_code == 404
+
+
+def test_simulations_are_post_only(owner_client, order):
+    assert owner_client.get(_simulate(order, "dispute")).status_code == 405
     assert not Dispute.objects.exists()
 
 
-def test_cancel_at_period_end_keeps_access_until_the_period_ends(owner_client, subscription):
-    owner_client.post(reverse("dashboard:subscription_cancel", args=["shop", subscription.pk]),
-                      {"when": "period_end"})
-    subscription.refresh_from_db()
-    assert subscription.status == Subscription.Status.CANCELED
-    assert subscription.ends_at == subscription.current_period_end
-    assert subscription.ended_at is None
+# -- roles and tenants ------------------------------------------------------------------------
 
-
-def test_simulated_renewal_and_failure_reach_the_subscription(
-        owner_client, subscription, store, django_capture_on_commit_callbacks):
-    end = subscription.current_period_end
+def test_support_sees_orders_but_cannot_refund_or_simulate(support_client, order,
+                                                           django_capture_on_commit_callbacks):
+    page = support_client.get(_detail(order))
+    assert page.status_code == 200
+    assert b">Refund</button>" not in page.content and b"Simulate" not in page.content
+    assert support_client.get(reverse("dashboard:disputes", args=["shop"])).status_code == 200
+    before = commerce_state()
     with django_capture_on_commit_callbacks(execute=True):
-        owner_client.post(reverse("dashboard:subscription_simulate",
-                                  args=["shop", subscription.pk, "renewal"]))
-    subscription.refresh_from_db()
-    assert subscription.current_period_end > end
-    with django_capture_on_commit_callbacks(execute=True):
-        owner_client.post(reverse("dashboard:subscription_simulate",
-                                  args=["shop", subscription.pk, "renewal_failure"]))
-    subscription.refresh_from_db()
-    assert subscription.status == Subscription.Status.PAST_DUE
-    assert subscription.attempt_count == 1 and subscription.next_retry_at is not None
-    page = owner_client.get(reverse("dashboard:subscription_detail",
-                                    args=["shop", subscription.pk]))
-    assert b"card_declined" in page.content
-    assert b"VIP Monthly" in owner_client.get(
-        reverse("dashboard:subscriptions", args=["shop"])).content
+        assert support_client.post(_detail(order), {"amount": "1.00"}).status_code == 403
+        assert support_client.post(_simulate(order, "dispute")).status_code == 403
+        assert support_client.post(_simulate(order, "lost")).status_code == 403
+    assert commerce_state() == before
 
 
-ROUTES = [
-    ("orders", "get", lambda o, s: []), ("order_detail", "post", lambda o, s: [o.pk]),
-    ("order_simulate", "post", lambda o, s: [o.pk, "dispute"]), ("disputes", "get", None),
-    ("subscriptions", "get", None), ("subscription_detail", "get", lambda o, s: [s.pk]),
-    ("subscription_cancel", "post", lambda o, s: [s.pk]),
-    ("subscription_simulate", "post", lambda o, s: [s.pk, "renewal"]),
-]
-
-
-@pytest.mark.parametrize("name,method,args", ROUTES)
+@pytest.mark.parametrize("route", ORDER_ROUTES, ids=lambda r: f"{r[1]} {r[0]} {r[3]}")
 def test_an_outsider_store_owner_gets_404_and_changes_nothing(
-        client, order, subscription, name, method, args, django_capture_on_commit_callbacks):
-    extra = args(order, subscription) if args else []
-    client.force_login(owner_of(make_store(slug="other")))
-    with django_capture_on_commit_callbacks(execute=True):
-        for slug in ("shop", "other"):
-            if slug == "other" and not extra:
-                continue
-            response = getattr(client, method)(reverse(f"dashboard:{name}",
-                                                       args=[slug, *extra]),
-                                               {"amount": "1.00", "when": "now"})
-            assert response.status_code == 404
-    assert not Refund.objects.exists() and not Dispute.objects.exists()
-    subscription.refresh_from_db()
-    assert subscription.status == Subscription.Status.ACTIVE
+        client, order, route, django_capture_on_commit_callbacks):
+    outsider_gets_404_everywhere(client, route=route, obj=order,
+                                 capture=django_capture_on_commit_callbacks)
+
+
+def test_the_outsider_tables_cover_every_commerce_route():
+    modules = {views_orders.__name__, views_subscriptions.__name__}
+    names = {pattern.name for pattern in get_resolver("shopkeep.dashboard.urls").url_patterns
+             if pattern.callback.__module__ in modules}
+    assert names == {route[0] for route in ORDER_ROUTES + SUBSCRIPTION_ROUTES}
+
+
+# -- overview -------------------------------------------------------------------------------
+
+def test_the_overview_counts_paid_orders_and_net_revenue(owner_client, order, store, product):
+    place_order(store, product)  # unpaid: not counted
+    owner_client.post(_detail(order), {"amount": "9.99"})
+    refund_execute(refund_id=Refund.objects.get().pk)
+    page = owner_client.get(reverse("dashboard:overview", args=["shop"]))
+    assert page.context["sales"] == {"count": 1, "revenue": [(Decimal("20.00"), "USD")],
+                                     "test": True}
+    assert b"20.00 USD" in page.content
+    store.test_mode = False
+    store.save()
+    page = owner_client.get(reverse("dashboard:overview", args=["shop"]))
+    assert page.context["sales"]["count"] == 0

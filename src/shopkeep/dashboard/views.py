@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shopkeep.core.errors import ServiceError
+from shopkeep.core.money import quantize
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
 from shopkeep.dashboard.forms import (
@@ -20,6 +26,7 @@ from shopkeep.dashboard.forms import (
     StoreSettingsForm,
     TokenCreateForm,
 )
+from shopkeep.orders.models import Order
 from shopkeep.stores import selectors, services
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import ApiToken, Membership
@@ -66,7 +73,25 @@ def overview(request: HttpRequest) -> HttpResponse:
         "recent_audit": (selectors.store_audit_log(store=store)[:10]
                          if role_has(request.membership.role, Perm.AUDIT_VIEW) else []),
     }
+    if role_has(request.membership.role, Perm.ORDERS_VIEW):
+        context["sales"] = _sales_last_30_days(store)
     return render(request, "dashboard/overview.html", context)
+
+
+def _sales_last_30_days(store) -> dict:
+    """Paid orders and net revenue (after refunds) of the mode the store is in: a store in
+    test mode sees its test orders, a live one only real money. Per currency, because a
+    store may have changed its currency."""
+    since = timezone.now() - timedelta(days=30)
+    rows = (Order.objects.filter(store=store, paid_at__gte=since, is_test_order=store.test_mode)
+            .values("currency").annotate(count=Count("pk"), total=Sum("total"),
+                                         refunded=Sum("refunded_amount"))
+            .order_by("currency"))
+    # SQLite sums decimals as floats; quantize to the currency's minor unit either way.
+    revenue = [(quantize(row["total"] - row["refunded"], row["currency"]), row["currency"])
+               for row in rows]
+    return {"count": sum(row["count"] for row in rows), "test": store.test_mode,
+            "revenue": revenue or [(quantize(Decimal("0"), store.currency), store.currency)]}
 
 
 @store_view(Perm.STORE_SETTINGS)

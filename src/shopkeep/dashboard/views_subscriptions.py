@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,6 +17,9 @@ from shopkeep.stores.audit import Actor
 from shopkeep.stores.permissions import Perm, role_has
 from shopkeep.subscriptions.models import Subscription
 from shopkeep.subscriptions.services import subscription_cancel
+
+# None keeps the card on file (the one that paid the first period).
+SIMULATED_CARDS = {"renewal": None, "renewal_failure": CARD_DECLINED}
 
 
 @store_view(Perm.ORDERS_VIEW)
@@ -57,7 +60,8 @@ def subscription_cancel_view(request: HttpRequest, subscription_id: int) -> Http
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Cancelled; access ends {sub.ends_at:%Y-%m-%d %H:%M} UTC.")
+        messages.success(request, f"Cancelled; access ends {sub.ends_at:%Y-%m-%d %H:%M} UTC."
+                         if sub.ended_at is None else "Cancelled; access has ended.")
     return redirect("dashboard:subscription_detail", store_slug=store.slug,
                     subscription_id=sub.pk)
 
@@ -65,23 +69,24 @@ def subscription_cancel_view(request: HttpRequest, subscription_id: int) -> Http
 @require_POST
 @store_view(Perm.ORDERS_REFUND)
 def subscription_simulate(request: HttpRequest, subscription_id: int, what: str) -> HttpResponse:
+    """Test mode only: the sandbox bills the next period now; its notice is delivered on
+    commit, through the same path as a real provider's webhook."""
     store = request.store
     sub = get_for_store(Subscription, store, pk=subscription_id)
+    if what not in SIMULATED_CARDS:
+        raise Http404("unknown simulation")
     back = redirect("dashboard:subscription_detail", store_slug=store.slug,
                     subscription_id=sub.pk)
     if not (store.test_mode and sub.payment_gateway == "sandbox"):
         messages.error(request, "Simulations are for sandbox subscriptions in test mode.")
         return back
-    cards = {"renewal": None, "renewal_failure": CARD_DECLINED}
-    if what not in cards:
-        messages.error(request, "Unknown simulation.")
-        return back
+    card = SIMULATED_CARDS[what]
     try:
         SandboxGateway().simulate_renewal(subscription_id=sub.gateway_subscription_id,
-                                          card_number=cards[what])
+                                          card_number=card)
     except GatewayError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, "The sandbox billed the next period"
-                         + (" with a declining card." if cards[what] else "."))
+                         + (" with a declining card." if card else "."))
     return back

@@ -1,14 +1,16 @@
 """Store API: orders (list, detail, headless checkout) and refunds."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Annotated
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
+from pydantic import AfterValidator
 
-from shopkeep.core.errors import ServiceError
-from shopkeep.core.money import money_str
+from shopkeep.core.money import from_minor, money_str
 from shopkeep.core.pagination import PagePagination
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.customers.services import CustomerInput
@@ -99,16 +101,62 @@ class OrderOut(Schema):
         return money_str(obj.refunded_amount, obj.currency)
 
 
+class DisputeSummaryOut(Schema):
+    """A chargeback on the order; ``GET /disputes/{id}`` has the rest."""
+
+    id: int
+    dispute_id: str
+    status: str
+    reason: str
+    amount: int  # minor units, as seed 002's dispute events
+    amount_decimal: str
+    evidence_due_by: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_dispute_id(obj) -> str:
+        return obj.gateway_dispute_id
+
+    @staticmethod
+    def resolve_amount(obj) -> int:
+        return obj.amount_minor
+
+    @staticmethod
+    def resolve_amount_decimal(obj) -> str:
+        return money_str(from_minor(obj.amount_minor, obj.currency), obj.currency)
+
+
 class OrderDetailOut(OrderOut):
     refunds: list[RefundOut]
+    disputes: list[DisputeSummaryOut]
 
     @staticmethod
     def resolve_refunds(obj: Order) -> list[Refund]:
         return list(obj.refunds.all())
 
+    @staticmethod
+    def resolve_disputes(obj: Order) -> list:
+        # Through the reverse relation: orders sits below disputes and does not import it.
+        return list(obj.disputes.all())
+
 
 class OrderCreatedOut(OrderOut):
     checkout_url: str
+
+
+def _http_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a malformed port
+    except ValueError:
+        raise ValueError("must be an absolute http(s) URL") from None
+    if (parts.scheme not in ("http", "https") or not parts.hostname
+            or any(ch.isspace() or not ch.isprintable() for ch in value)):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+HttpUrl = Annotated[str, Field(..., min_length=1, max_length=500), AfterValidator(_http_url)]
 
 
 class LineIn(Schema):
@@ -123,6 +171,7 @@ class CustomerIn(Schema):
     country: str = Field("", max_length=2)
     minecraft_uuid: str = Field("", max_length=36)
     steam_id: str = Field("", max_length=17)
+    steam_username: str = Field("", max_length=64)
     discord_id: str = Field("", max_length=20)
     discord_username: str = Field("", max_length=64)
 
@@ -140,8 +189,9 @@ class OrderCreateIn(Schema):
     items: list[LineIn] = Field(..., min_length=1, max_length=20)
     customer: CustomerIn
     billing_address: AddressIn | None = None
-    success_url: str = Field(..., max_length=500)
-    cancel_url: str = Field(..., max_length=500)
+    phone: str = Field("", max_length=32)
+    success_url: HttpUrl
+    cancel_url: HttpUrl
 
 
 class RefundIn(Schema):
@@ -149,9 +199,10 @@ class RefundIn(Schema):
     reason: str = Field("", max_length=500)
 
 
-def _check_url(value: str, field: str) -> str:
-    if not value.startswith(("https://", "http://")) or any(ch.isspace() for ch in value):
-        raise ServiceError("invalid_url", f"{field} must be an http(s) URL.", field=field)
+def _aware(value: datetime | None) -> datetime | None:
+    """A filter timestamp without an offset is read as UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -161,23 +212,17 @@ def order_list(request: HttpRequest, status: str = "", payment_status: str = "",
                email: str = "", order_number: str = "", customer_id: int | None = None,
                is_test_order: bool | None = None, created_after: datetime | None = None,
                created_before: datetime | None = None):
-    qs = selectors.orders(store=request.store, status=status[:32],
-                          payment_status=payment_status[:32], test=is_test_order,
-                          customer_id=customer_id).prefetch_related("items")
-    if email:
-        qs = qs.filter(customer_email__iexact=email.strip())
-    if order_number:
-        qs = qs.filter(order_number=order_number.strip())
-    if created_after:
-        qs = qs.filter(created_at__gte=created_after)
-    if created_before:
-        qs = qs.filter(created_at__lt=created_before)
-    return qs
+    return selectors.orders(
+        store=request.store, status=status[:32], payment_status=payment_status[:32],
+        test=is_test_order, customer_id=customer_id, email=email[:254],
+        order_number=order_number[:32], created_after=_aware(created_after),
+        created_before=_aware(created_before)).prefetch_related("items")
 
 
 @router.get("/orders/{order_id}", response=OrderDetailOut, auth=scope("orders:read"))
 def order_detail(request: HttpRequest, order_id: int):
-    return get_for_store(Order, request.store, pk=order_id)
+    return get_for_store(Order.objects.prefetch_related("items", "refunds", "disputes"),
+                         request.store, pk=order_id)
 
 
 @router.post("/orders", response={201: OrderCreatedOut}, auth=scope("orders:write"),
@@ -186,20 +231,20 @@ def order_create_api(request: HttpRequest, payload: OrderCreateIn) -> JsonRespon
     store = request.store
 
     def work() -> tuple[int, dict]:
-        success_url = _check_url(payload.success_url, "success_url")
-        cancel_url = _check_url(payload.cancel_url, "cancel_url")
         order = order_create(
             store=store, lines=[Line(item.product_id, item.quantity) for item in payload.items],
             customer=CustomerInput(**payload.customer.dict()),
             billing_address=payload.billing_address.dict() if payload.billing_address
-            else None)
-        url = checkout_start(order=order, success_url=success_url, cancel_url=cancel_url)
+            else None, phone=payload.phone)
+        url = checkout_start(order=order, success_url=payload.success_url,
+                             cancel_url=payload.cancel_url)
         order.refresh_from_db()
         body = OrderOut.from_orm(order).model_dump(mode="json")
         body["checkout_url"] = request.build_absolute_uri(url)
         return 201, body
 
-    return idempotency.run(request, store, work)
+    # checkout_start calls the gateway and must run outside a transaction.
+    return idempotency.run(request, store, work, atomic=False)
 
 
 @router.get("/orders/{order_id}/refunds", response=list[RefundOut], auth=scope("orders:read"))

@@ -208,6 +208,10 @@ def order_mark_paid(*, order_number: str, gateway: str, payment_id: str,
             Product.objects.filter(pk=item.product_id, stock_enabled=True).update(
                 stock_quantity=Greatest(F("stock_quantity") - item.quantity, 0))
         order.stock_released = False
+    if order.status == Order.Status.CANCELLED:
+        # The expiry cancelled the items; the money is taken, so they are owed again.
+        order.items.filter(delivery_status=OrderItem.DeliveryStatus.CANCELLED).update(
+            delivery_status=OrderItem.DeliveryStatus.PENDING)
     order.paid_at = paid_at
     order.gateway_payment_id = payment_id
     order.status = Order.Status.PROCESSING

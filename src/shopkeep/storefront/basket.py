@@ -44,18 +44,16 @@ def write(request: HttpRequest, store: Store, basket: dict[int, int]) -> None:
 
 def set_quantity(request: HttpRequest, store: Store, product: Product, quantity: int,
                  *, add: bool) -> str:
-    """Returns an error message, or '' when the basket changed."""
+    """Returns an error message, or '' when the basket changed. Whether the lines can be bought
+    together (a subscription on its own, stock) is the checkout service's rule; the basket only
+    keeps the session bounded by the same limits the service checks."""
     basket = read(request, store)
-    if product.is_subscription:
-        # A subscription is bought on its own: it replaces the basket.
-        write(request, store, {product.pk: 1})
-        return ""
-    if any(pid != product.pk for pid in basket) and _has_subscription(store, basket):
-        basket = {}
     new = basket.get(product.pk, 0) + quantity if add else quantity
+    if product.is_subscription:
+        new = min(new, 1)  # one subscription at a time; the form offers no quantity
     if new > MAX_QUANTITY:
         return f"At most {MAX_QUANTITY} of one product."
-    if product.pk not in basket and len(basket) >= MAX_LINES:
+    if new > 0 and product.pk not in basket and len(basket) >= MAX_LINES:
         return f"A basket holds at most {MAX_LINES} products."
     if new <= 0:
         basket.pop(product.pk, None)
@@ -63,11 +61,6 @@ def set_quantity(request: HttpRequest, store: Store, product: Product, quantity:
         basket[product.pk] = new
     write(request, store, basket)
     return ""
-
-
-def _has_subscription(store: Store, basket: dict[int, int]) -> bool:
-    return Product.objects.filter(store=store, pk__in=basket,
-                                  type=Product.Type.SUBSCRIPTION).exists()
 
 
 def lines(request: HttpRequest, store: Store) -> list[BasketLine]:

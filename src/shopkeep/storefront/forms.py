@@ -6,7 +6,13 @@ from shopkeep.orders.services import MAX_QUANTITY
 
 
 class QuantityForm(forms.Form):
+    """A basket line's new quantity; 0 removes it."""
+
     quantity = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY, initial=1)
+
+
+class AddToBasketForm(forms.Form):
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, initial=1)
 
 
 class CheckoutForm(forms.Form):

@@ -10,6 +10,6 @@ def send_login_link(*, to: str, store_name: str, url: str) -> None:
     send_mail(
         subject=f"Your sign-in link for {store_name}",
         message=(f"Open this link to see your orders and subscriptions at {store_name}:\n\n"
-                 f"{url}\n\nIt works once within 30 minutes. If you did not ask for it, "
+                 f"{url}\n\nIt works for 30 minutes. If you did not ask for it, "
                  "ignore this e-mail."),
         from_email=None, recipient_list=[to])

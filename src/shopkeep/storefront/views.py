@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +23,13 @@ from shopkeep.customers.services import CustomerInput, customer_upsert
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, checkout_start, order_create
 from shopkeep.storefront import basket
-from shopkeep.storefront.forms import CheckoutForm, LoginForm, QuantityForm, SignupForm
+from shopkeep.storefront.forms import (
+    AddToBasketForm,
+    CheckoutForm,
+    LoginForm,
+    QuantityForm,
+    SignupForm,
+)
 from shopkeep.storefront.tasks import send_login_link
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
@@ -58,19 +65,20 @@ def home(request: HttpRequest, store_slug: str) -> HttpResponse:
 def product_page(request: HttpRequest, store_slug: str, product_slug: str) -> HttpResponse:
     store = _store(store_slug)
     product = get_object_or_404(Product.objects.on_sale(), store=store, slug=product_slug)
-    form = QuantityForm(request.POST or None, initial={"quantity": 1})
+    form = AddToBasketForm(request.POST or None, initial={"quantity": 1})
     if request.method == "POST" and form.is_valid():
-        quantity = max(1, form.cleaned_data["quantity"])
         if not product.in_stock:
             messages.error(request, f"{product.name} is out of stock.")
         else:
-            error = basket.set_quantity(request, store, product, quantity, add=True)
+            error = basket.set_quantity(request, store, product, form.cleaned_data["quantity"],
+                                        add=True)
             if error:
                 messages.error(request, error)
             else:
                 messages.success(request, f"{product.name} is in your basket.")
                 return redirect("storefront:basket", store_slug=store.slug)
-    return _render(request, store, "product.html", {"product": product, "form": form})
+    return _render(request, store, "product.html", {"product": product, "form": form},
+                   status=400 if form.errors else 200)
 
 
 def basket_page(request: HttpRequest, store_slug: str) -> HttpResponse:
@@ -111,8 +119,10 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                                        name=data["name"], country=data["country"]),
                 billing_address=form.address())
         except ServiceError as exc:
-            field = {"player_name": "player_name", "email": "email"}.get(exc.field or "")
-            form.add_error(field, exc.message)
+            # The service names the field it refused ("player_name", "billing_address.city",
+            # "items" for basket-wide rules); unknown names become a message above the form.
+            field = (exc.field or "").removeprefix("billing_address.")
+            form.add_error(field if field in form.fields else None, exc.message)
         else:
             basket.clear(request, store)
             return _pay(request, order)
@@ -141,9 +151,13 @@ def order_status(request: HttpRequest, store_slug: str, access_key: str) -> Http
             messages.info(request, "This order is not waiting for a payment.")
             return redirect(request.path)
         return _pay(request, order)
-    return _render(request, store, "order.html", {
+    response = _render(request, store, "order.html", {
         "order": order, "items": order.items.select_related("product"),
         "refunds": order.refunds.filter(status="succeeded")})
+    # The address is the capability: no link on this page may leak it (the template also
+    # carries the <meta> form, for browsers that follow only one of the two).
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 IMAGE_NAME = re.compile(r"^[0-9a-f]{24}\.(png|jpg|gif|webp)$")
@@ -191,7 +205,14 @@ def _customer(request: HttpRequest, store: Store) -> Customer | None:
     return Customer.objects.filter(store=store, pk=customer_id).first()
 
 
+LINK_INTERVAL = 60
+
+
 def _send_link(store: Store, customer: Customer) -> None:
+    # One link a minute per customer: the form is public, so without this anyone could flood a
+    # shopper's inbox through us. The page answers the same either way.
+    if not cache.add(f"storefront-login-link:{customer.pk}", 1, timeout=LINK_INTERVAL):
+        return
     token = signing.TimestampSigner(salt=LOGIN_SALT).sign_object(
         {"c": customer.pk, "s": store.pk})
     url = settings.SITE_URL + reverse("storefront:account_verify", args=[store.slug, token])

@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from shopkeep.core.errors import Conflict, ServiceError
@@ -31,6 +32,7 @@ from shopkeep.subscriptions.models import Renewal, Subscription
 
 logger = logging.getLogger("shopkeep.subscriptions")
 DUNNING_RETRY_DELAYS = (timedelta(days=3), timedelta(days=5), timedelta(days=7))
+RECONCILE_ENDED_WINDOW = timedelta(days=2)
 LIVE = (Subscription.Status.ACTIVE, Subscription.Status.TRIALING, Subscription.Status.PAST_DUE)
 
 
@@ -241,8 +243,11 @@ def subscriptions_reconcile(*, now: datetime | None = None) -> list[str]:
     callback left behind. Returns one line per repair."""
     now = now or timezone.now()
     repairs: list[str] = []
+    # Recently ended ones too: a dunning cancellation ends access at once and relies on this
+    # job to cancel at the gateway, which would otherwise keep billing.
     candidates = Subscription.objects.filter(status__in=LIVE) | Subscription.objects.filter(
-        status=Subscription.Status.CANCELED, ended_at__isnull=True)
+        Q(ended_at__isnull=True) | Q(ended_at__gte=now - RECONCILE_ENDED_WINDOW),
+        status=Subscription.Status.CANCELED)
     for sub in candidates.select_related("store")[:2000]:
         try:
             state = get_gateway(sub.payment_gateway).subscription_state(

@@ -115,6 +115,11 @@ class SandboxGateway:
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart:
         if not request.test_mode:
             raise GatewayError("live_mode", "The sandbox gateway only takes test-mode orders.")
+        # One open payment page per order: a new one (a "Pay now" retry, a second tab)
+        # closes the earlier ones, so the buyer cannot be charged twice for one order.
+        SandboxSession.objects.filter(reference=request.reference,
+                                      status=SandboxSession.Status.OPEN).update(
+            status=SandboxSession.Status.EXPIRED)
         session = SandboxSession.objects.create(
             id=_id("cs"), store_public_id=request.store_public_id, reference=request.reference,
             amount_minor=request.amount_minor, currency=request.currency,
