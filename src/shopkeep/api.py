@@ -11,6 +11,7 @@ from shopkeep.core.errors import ServiceError
 from shopkeep.customers.api import router as customers_router
 from shopkeep.disputes.api import router as disputes_router
 from shopkeep.orders.api import router as orders_router
+from shopkeep.payments.api import router as payments_router
 from shopkeep.stores.api import router as store_router
 from shopkeep.stores.api_auth import InsufficientScope
 from shopkeep.subscriptions.api import router as subscriptions_router
@@ -80,3 +81,4 @@ api.add_router("/", customers_router)
 api.add_router("/", orders_router)
 api.add_router("/", subscriptions_router)
 api.add_router("/", disputes_router)
+api.add_router("/", payments_router)
