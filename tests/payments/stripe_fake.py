@@ -5,10 +5,10 @@ objects with ``object`` and ``id``, lists as ``{"object": "list", "data": [...]}
 ``{"error": {"type", "code", "message"}}``, and ``Idempotency-Key`` replays. The stripe library
 is pointed at it through ``SHOPKEEP_STRIPE_API_BASE`` (``settings.STRIPE_API_BASE``).
 
-Methods named after what happens at Stripe (``complete_session``, ``renew``, ``refund_in_dashboard``,
-``dispute``) change its books and return the webhook events Stripe would send; ``sign`` signs
-them with Stripe's scheme (``t=<unix>,v1=<hex HMAC-SHA256 of "t.body">``), written here
-independently of the library that verifies them.
+Methods named after what happens at Stripe (``complete_session``, ``renew``,
+``refund_in_dashboard``, ``dispute``) change its books and return the webhook events Stripe
+would send; ``sign`` signs them with Stripe's scheme (``t=<unix>,v1=<hex HMAC-SHA256 of
+"t.body">``), written here independently of the library that verifies them.
 """
 
 from __future__ import annotations
