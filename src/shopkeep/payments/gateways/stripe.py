@@ -38,7 +38,7 @@ SIGNATURE_TOLERANCE = 300  # seconds, Stripe's recommendation; older signatures 
 # Stripe's minimum is 30 minutes from "now" at Stripe; a little more absorbs clock skew. The
 # order's stock hold is 30 minutes too, and a payment after it is still honoured.
 CHECKOUT_LIFETIME = timedelta(minutes=35)
-_SECRET_RE = re.compile(r"\b(sk|rk|pk|whsec)_(live_|test_)?[A-Za-z0-9*]{4,}")
+_SECRET_RE = re.compile(r"\b(sk|rk|pk|whsec)_(live_|test_)?[A-Za-z0-9]{4,}")
 
 STATES = {"active": "active", "trialing": "active", "past_due": "past_due",
           "unpaid": "past_due", "incomplete": "past_due", "paused": "past_due",
