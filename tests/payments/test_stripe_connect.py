@@ -239,6 +239,24 @@ def test_an_outsider_gets_404_on_the_page_and_changes_nothing(client, fake_strip
     assert StripeConnection.objects.filter(store=store).exists()
 
 
+def test_a_missing_and_a_foreign_store_answer_alike(client, fake_stripe, store):
+    client.force_login(owner_of(make_shop()))
+    foreign = client.get(_page(store))
+    missing = client.get("/dashboard/no-such-store/settings/payments/")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
+
+
+def test_a_support_member_gets_403_on_the_page(client, fake_stripe, store):
+    from tests.factories import add_member
+
+    client.force_login(add_member(store).user)
+    assert client.get(_page(store)).status_code == 403
+    assert client.post(_page(store), {"secret_key": TEST_KEY,
+                                      "webhook_secret": WHSEC}).status_code == 403
+    assert fake_stripe.requests == []
+
+
 # -- the store API ------------------------------------------------------------------------
 
 def _auth(store, scopes):
