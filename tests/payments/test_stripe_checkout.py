@@ -202,3 +202,21 @@ def test_a_test_mode_store_with_a_live_key_uses_the_sandbox(fake_stripe):
     connect(shop, fake_stripe, key=LIVE_KEY)
     order = place_order(shop, make_product(shop))
     assert order.payment_gateway == "sandbox"
+
+
+@pytest.mark.parametrize("body", [b"[]", b"not json", b"{\"type\": \"x\"}", b"\xff\xfe"])
+def test_a_signed_body_that_is_not_an_event_is_400(client, fake_stripe, store, body):
+    from tests.payments.stripe_fake import sign
+
+    header = sign(body, WHSEC) if body != b"\xff\xfe" else "t=1,v1=00"
+    response = client.post(f"/pay/stripe/{store.public_id}/webhook/", data=body,
+                           content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+    assert response.status_code == 400
+    assert not GatewayEvent.objects.exists()
+
+
+def test_an_oversized_body_is_413(client, fake_stripe, store):
+    body = b"{" + b" " * (300 * 1024) + b"}"
+    response = client.post(f"/pay/stripe/{store.public_id}/webhook/", data=body,
+                           content_type="application/json", HTTP_STRIPE_SIGNATURE="t=1,v1=0")
+    assert response.status_code == 413

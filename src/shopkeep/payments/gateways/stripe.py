@@ -282,7 +282,8 @@ class StripeGateway:
                 tolerance=SIGNATURE_TOLERANCE)
         except stripe.SignatureVerificationError as exc:
             raise CallbackRejected(f"signature check failed: {exc.user_message}") from None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, TypeError, AttributeError):
+            # Signed but not an event object (a JSON list, say): refuse, never crash.
             raise CallbackRejected("the body is not a JSON event") from None
         data = event.to_dict()
         if not isinstance(dig(data, "data", "object"), dict) or not data.get("id"):
