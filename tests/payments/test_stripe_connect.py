@@ -307,3 +307,24 @@ def test_another_stores_token_sees_only_its_own_connection(client, fake_stripe, 
     assert client.get("/api/v1/payments/stripe", **headers).json()["connected"] is False
     assert client.delete("/api/v1/payments/stripe", **headers).status_code == 409
     assert StripeConnection.objects.filter(store=store).exists()
+
+
+def test_going_live_with_a_test_key_connected_is_refused(client, fake_stripe, store):
+    connect(store, fake_stripe)
+    client.force_login(owner_of(store))
+    form = {"name": store.name, "currency": store.currency, "time_zone": store.time_zone,
+            "game": store.game}  # test_mode left out: unticked
+    page = client.post(f"/dashboard/{store.slug}/settings/", form)
+    assert "Connect your live key" in page.content.decode()
+    store.refresh_from_db()
+    assert store.test_mode is True
+
+
+def test_going_live_with_a_live_key_connected_is_allowed(client, fake_stripe, store):
+    connect(store, fake_stripe, key=LIVE_KEY)
+    client.force_login(owner_of(store))
+    form = {"name": store.name, "currency": store.currency, "time_zone": store.time_zone,
+            "game": store.game}
+    assert client.post(f"/dashboard/{store.slug}/settings/", form).status_code == 302
+    store.refresh_from_db()
+    assert store.test_mode is False
