@@ -74,7 +74,7 @@ def test_read_scope_cannot_write(setup):
 
 
 def test_outsider_store_gets_404_and_changes_nothing(setup):
-    store, server, order = setup
+    _store, server, order = setup
     outsider = _client(make_shop(), ["servers:write", "orders:read"])
     before = _state()
     for method, url in [("get", f"/api/v1/servers/{server.pk}"),
@@ -104,11 +104,17 @@ def test_queue_and_deliveries_show_rendered_commands(setup):
 def test_retry_requeues_failed_and_refuses_when_nothing_failed(setup):
     store, server, order = setup
     writer = _client(store, ["servers:write"])
-    response = writer.post(f"/api/v1/orders/{order.pk}/deliveries/retry")
+    response = writer.post(f"/api/v1/orders/{order.pk}/deliveries/retry", "",
+                           content_type="application/json")
     assert response.status_code == 409
     (command,) = commands_of(order)
     fail(server=server, command_id=command.pk, error="x", retryable=False)
-    assert writer.post(f"/api/v1/orders/{order.pk}/deliveries/retry").json() == {"retried": 1}
+    response = writer.post(f"/api/v1/orders/{order.pk}/deliveries/retry", "[1",
+                           content_type="application/json")
+    command.refresh_from_db()
+    assert response.status_code == 400 and command.status == "failed"
+    assert writer.post(f"/api/v1/orders/{order.pk}/deliveries/retry", "",
+                       content_type="application/json").json() == {"retried": 1}
     command.refresh_from_db()
     assert command.status == "pending"
 
