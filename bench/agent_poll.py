@@ -65,8 +65,12 @@ def _seed() -> dict:
 
     call_command("migrate", "--noinput", "-v", "0")
     from shopkeep.accounts.services import user_create
-    from shopkeep.catalog.services import ActionInput, ProductInput, delivery_actions_set
-    from shopkeep.catalog.services import product_create
+    from shopkeep.catalog.services import (
+        ActionInput,
+        ProductInput,
+        delivery_actions_set,
+        product_create,
+    )
     from shopkeep.delivery.services import server_create
     from shopkeep.stores.audit import Actor
     from shopkeep.stores.services import store_create

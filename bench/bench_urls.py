@@ -1,7 +1,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from shopkeep.urls import handler404, urlpatterns as app_patterns  # noqa: F401
+from shopkeep.urls import handler404  # noqa: F401
+from shopkeep.urls import urlpatterns as app_patterns
 
 
 async def hello(request: HttpRequest) -> HttpResponse:
