@@ -96,13 +96,13 @@ def _authorize_and_poll(request: HttpRequest, limit: int, if_none_match: str | N
     """The first look, in one thread hop: an idle agent's poll costs one trip to a worker
     thread and two small queries (the server with its store key, the queue version)."""
     ctx = agent_auth(request)
-    return (ctx, *_poll_once(ctx.server.pk, limit, if_none_match, release))
+    return (ctx, *_poll_once(ctx.server.pk, limit, if_none_match, release, ctx.server))
 
 
-def _poll_once(server_id: int, limit: int, if_none_match: str | None, release: bool
-               ) -> tuple[str, list[dict] | None, bool]:
+def _poll_once(server_id: int, limit: int, if_none_match: str | None, release: bool,
+               loaded: GameServer | None = None) -> tuple[str, list[dict] | None, bool]:
     try:
-        snap = agent.snapshot(server_id=server_id)
+        snap = agent.snapshot(server_id=server_id, loaded=loaded)
         etag = snap.etag(server_id, limit)
         if if_none_match and if_none_match == etag:
             return etag, None, False
