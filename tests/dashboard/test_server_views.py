@@ -166,3 +166,25 @@ def test_delivery_settings_are_validated(shop, as_owner):
                   {"max_attempts": 3, "poll_seconds": 30})
     key = AgentKey.objects.get(store=shop)
     assert (key.max_attempts, key.poll_seconds) == (3, 30)
+
+
+def test_overview_warns_about_two_agents_and_failed_commands(shop, server, as_owner,
+                                                             django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from shopkeep.delivery.agent import fail
+
+    order = paid_order(shop, make_product(shop), capture=django_capture_on_commit_callbacks)
+    (command,) = commands_of(order)
+    fail(server=server, command_id=command.pk, error="x", retryable=False)
+    GameServer.objects.filter(pk=server.pk).update(
+        agent_instance="a", agent_seen_at=timezone.now(), duplicate_instance="b",
+        duplicate_seen_at=timezone.now())
+    page = as_owner.get(reverse("dashboard:overview", args=[shop.slug])).content.decode()
+    assert 'data-testid="duplicate-warning"' in page
+    assert "1 delivery command(s) failed" in page
+
+
+def test_overview_hides_delivery_from_support(shop, server, as_support):
+    page = as_support.get(reverse("dashboard:overview", args=[shop.slug])).content.decode()
+    assert "delivery command(s) failed" not in page
