@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "shopkeep.orders",
     "shopkeep.subscriptions",
     "shopkeep.disputes",
+    "shopkeep.support",
     "shopkeep.storefront",
     "shopkeep.dashboard",
     "shopkeep.staff",

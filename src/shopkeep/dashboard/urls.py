@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from shopkeep.dashboard import (
     views,
@@ -54,4 +54,5 @@ urlpatterns = [
          views_subscriptions.subscription_cancel_view, name="subscription_cancel"),
     path("<slug:store_slug>/subscriptions/<int:subscription_id>/simulate/<str:what>/",
          views_subscriptions.subscription_simulate, name="subscription_simulate"),
+    path("", include("shopkeep.dashboard.urls_support")),
 ]
