@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
+from ninja import Status as HttpStatus
 from ninja.pagination import paginate
 
 from shopkeep.core.errors import ServiceError
@@ -85,6 +86,10 @@ class TicketOut(Schema):
 class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
 
+    @staticmethod
+    def resolve_messages(obj: Ticket) -> list[Message]:
+        return obj.visible_messages
+
 
 class PlatformTicketOut(Schema):
     id: int
@@ -107,6 +112,10 @@ class PlatformTicketOut(Schema):
 
 class PlatformTicketDetailOut(PlatformTicketOut):
     messages: list[MessageOut]
+
+    @staticmethod
+    def resolve_messages(obj: Ticket) -> list[Message]:
+        return obj.visible_messages
 
 
 class ReplyIn(Schema):
@@ -158,8 +167,8 @@ def ticket_list(request: HttpRequest, group: str = "", search: str = ""):
 @router.get("/tickets/{ticket_id}", response=TicketDetailOut, auth=scope("tickets:read"))
 def ticket_detail(request: HttpRequest, ticket_id: int):
     ticket = _ticket(request, Kind.CUSTOMER, ticket_id)
-    return {**TicketOut.from_orm(ticket).model_dump(), "messages": list(
-        selectors.visible_messages(ticket, include_internal=True))}
+    ticket.visible_messages = list(selectors.visible_messages(ticket, include_internal=True))
+    return ticket
 
 
 @router.post("/tickets/{ticket_id}/replies", response={201: MessageOut},
@@ -169,7 +178,7 @@ def ticket_reply(request: HttpRequest, ticket_id: int, payload: ReplyIn):
     ticket = _ticket(request, Kind.CUSTOMER, ticket_id)
     message = services.ticket_reply(ticket=ticket, actor=_actor(request), side=Side.SUPPORT,
                                     body=payload.message, internal=payload.internal)
-    return 201, message
+    return HttpStatus(201, message)
 
 
 @router.post("/tickets/{ticket_id}/status", response=TicketOut, auth=scope("tickets:write"),
@@ -208,8 +217,8 @@ def platform_ticket_list(request: HttpRequest, group: str = "", search: str = ""
 def platform_ticket_detail(request: HttpRequest, ticket_id: int):
     ticket = _ticket(request, Kind.PLATFORM, ticket_id)
     # Staff's internal notes are never part of what a store can read.
-    return {**PlatformTicketOut.from_orm(ticket).model_dump(), "messages": list(
-        selectors.visible_messages(ticket, include_internal=False))}
+    ticket.visible_messages = list(selectors.visible_messages(ticket, include_internal=False))
+    return ticket
 
 
 @router.post("/platform-tickets", response={201: PlatformTicketOut},
@@ -220,7 +229,7 @@ def platform_ticket_create(request: HttpRequest, payload: PlatformTicketIn):
         category=payload.category, priority=payload.priority, description=payload.description,
         urgent_confirmed=payload.urgent_confirmed,
         environment={"client": "api", "user_agent": request.headers.get("User-Agent", "")})
-    return 201, ticket
+    return HttpStatus(201, ticket)
 
 
 @router.post("/platform-tickets/{ticket_id}/replies", response={201: MessageOut},
@@ -230,8 +239,8 @@ def platform_ticket_reply(request: HttpRequest, ticket_id: int, payload: ReplyIn
     if payload.internal:
         raise ServiceError("internal_not_allowed", "Stores cannot write internal notes.",
                            field="internal", status=403)
-    return 201, services.ticket_reply(ticket=ticket, actor=_actor(request),
-                                      side=Side.REQUESTER, body=payload.message)
+    return HttpStatus(201, services.ticket_reply(ticket=ticket, actor=_actor(request),
+                                                 side=Side.REQUESTER, body=payload.message))
 
 
 @router.post("/platform-tickets/{ticket_id}/close", response=PlatformTicketOut,

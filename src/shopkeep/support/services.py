@@ -98,10 +98,10 @@ def _clean_subject(subject: str) -> Redacted:
 
 
 def _label(actor: Actor, fallback: str) -> str:
-    if actor.user is not None:
-        return actor.user.get_full_name()
     if actor.token is not None:
         return f"API ({actor.token.name})"
+    if actor.user is not None:
+        return actor.user.get_full_name()
     return fallback
 
 
