@@ -27,8 +27,9 @@ def _too_large() -> HttpResponse:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The follow page's address opens the ticket: no link on it may leak it.
-    response["Referrer-Policy"] = "no-referrer"
+    # The follow page's address opens the ticket: no other site may see it as a referrer.
+    # (Not "no-referrer": browsers then send "Origin: null" and CSRF refuses the forms.)
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -49,5 +49,5 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "support/survey_done.html", context)
     response = render(request, "support/survey.html", {**context, "form": form},
                       status=400 if form.errors else 200)
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
