@@ -35,8 +35,8 @@ def _close_due(now: datetime) -> int:
                                 waiting_since__lte=now - AUTO_CLOSE_AFTER)
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
-            ticket = (due.select_for_update(skip_locked=True).select_related("store")
-                      .filter(pk=pk).first())
+            ticket = (due.select_for_update(skip_locked=True, of=("self",))
+                      .select_related("store").filter(pk=pk).first())
             if ticket is None:
                 continue  # replied meanwhile, or another worker has it
             ticket_close_system(ticket=ticket, now=now, note=CLOSE_NOTE)

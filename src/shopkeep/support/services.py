@@ -130,7 +130,8 @@ def _add_message(ticket: Ticket, *, author: str, actor: Actor, body: Redacted, n
 def _locked(ticket: Ticket) -> Ticket:
     """Re-read the row under a lock: two replies or a reply and the auto-close job
     serialise here, and each sees the other's status."""
-    return Ticket.objects.select_for_update().select_related("store", "order", "created_by") \
+    return Ticket.objects.select_for_update(of=("self",)) \
+        .select_related("store", "order", "created_by") \
         .get(pk=ticket.pk)
 
 
