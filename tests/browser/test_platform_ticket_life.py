@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from shopkeep.support.models import GuideView, Status, Survey, Ticket
 from tests.factories import PASSWORD, make_store, make_user, owner_of
+from tests.support.conftest import ensure_guides
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,6 +30,7 @@ def _run_worker() -> None:
 
 def test_platform_ticket_from_guide_to_survey(live_server, page, chromium, mailoutbox):
     base = live_server.url
+    ensure_guides()
     store = make_store(slug="shop", name="Block Party")
     owner = owner_of(store)
     staff = make_user("ops@shopkeep.example", is_staff=True)
@@ -37,7 +39,8 @@ def test_platform_ticket_from_guide_to_survey(live_server, page, chromium, mailo
     _sign_in(page, base, owner.email)
     page.goto(f"{base}/dashboard/shop/platform-support/")
     page.click("text=Create Ticket")
-    page.fill("input[name=subject]", "")
+    page.wait_for_url(re.compile(r"/platform-support/new/$"))
+    page.wait_for_load_state()
     page.type("input[name=subject]", "Stripe webhook not receiving events")
     guide = page.wait_for_selector("[data-testid=suggested-guide]:has-text('Webhook')")
     guide.click()

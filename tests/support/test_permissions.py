@@ -50,6 +50,26 @@ CUSTOMER = {"owner": 200, "admin": 200, "support": 200, "outsider": 404, "staff"
             "anonymous": 302}
 
 
+TESTED_ROUTES = {
+    "platform_support", "platform_ticket_create", "platform_ticket", "platform_guide",
+    "platform_suggest", "platform_attachment", "platform_reply", "platform_close",
+    "platform_reopen", "platform_delete", "support", "support_ticket", "support_attachment",
+    "support_reply", "support_status", "support_delete",
+}
+
+
+def test_the_tables_below_cover_every_support_route():
+    from django.urls import URLPattern
+
+    from shopkeep.dashboard import urls as dashboard_urls
+    from shopkeep.dashboard import views_platform_support, views_support
+
+    modules = {views_platform_support.__name__, views_support.__name__}
+    names = {p.name for p in dashboard_urls.urlpatterns
+             if isinstance(p, URLPattern) and p.callback.__module__ in modules}
+    assert names == TESTED_ROUTES
+
+
 @pytest.mark.parametrize("who", list(PLATFORM))
 @pytest.mark.parametrize("page", ["list", "new", "detail", "guide", "suggest", "attachment"])
 def test_platform_support_pages(clients, platform_ticket, store, who, page):

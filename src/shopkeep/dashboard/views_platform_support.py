@@ -41,14 +41,14 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor.for_user(request.user)
 
 
-def _refuse_large(request: HttpRequest) -> HttpResponse | None:
+def refuse_large(request: HttpRequest) -> HttpResponse | None:
     if too_large(request):
         return HttpResponse("The upload is too large: at most 5 files of 10 MB each.",
                             status=413, content_type="text/plain")
     return None
 
 
-def _tell_redactions(request: HttpRequest, kinds: list[str]) -> None:
+def tell_redactions(request: HttpRequest, kinds: list[str]) -> None:
     notice = notice_for(kinds)
     if notice:
         messages.warning(request, notice)
@@ -70,7 +70,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 @store_view(Perm.PLATFORM_SUPPORT)
 def ticket_create(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST" and (refused := _refuse_large(request)):
+    if request.method == "POST" and (refused := refuse_large(request)):
         return refused
     form = PlatformTicketForm(request.POST or None, request.FILES or None,
                               initial={"subject": request.GET.get("subject", "")[:200]})
@@ -87,7 +87,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
             field = exc.field if exc.field in form.fields else None
             form.add_error(field, exc.message)
         else:
-            _tell_redactions(request, ticket.messages.first().redactions)
+            tell_redactions(request, ticket.messages.first().redactions)
             messages.success(request, f"Ticket {ticket.number} was sent to the platform team.")
             return redirect("dashboard:platform_ticket", request.store.slug, ticket.pk)
     subject = form["subject"].value() or ""
@@ -121,7 +121,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, ticket_id: int, action) -> HttpResponse:
-    if refused := _refuse_large(request):
+    if refused := refuse_large(request):
         return refused
     ticket = _ticket(request, ticket_id)
     try:
@@ -130,7 +130,7 @@ def _act(request: HttpRequest, ticket_id: int, action) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         if result is not None:
-            _tell_redactions(request, getattr(result, "redactions", []))
+            tell_redactions(request, getattr(result, "redactions", []))
     return redirect("dashboard:platform_ticket", request.store.slug, ticket.pk)
 
 

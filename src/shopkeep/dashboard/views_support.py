@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
-from shopkeep.dashboard.views_platform_support import _refuse_large, _tell_redactions
+from shopkeep.dashboard.views_platform_support import refuse_large, tell_redactions
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.permissions import Perm, role_has
 from shopkeep.support import selectors, services
@@ -66,7 +66,7 @@ def _done(request: HttpRequest, ticket: Ticket) -> HttpResponse:
 @store_view(Perm.TICKETS_REPLY)
 @require_POST
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    if refused := _refuse_large(request):
+    if refused := refuse_large(request):
         return refused
     ticket = _ticket(request, ticket_id)
     form = StaffReplyForm(request.POST, request.FILES)
@@ -81,7 +81,7 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        _tell_redactions(request, message.redactions)
+        tell_redactions(request, message.redactions)
         messages.success(request, "Internal note added." if message.internal
                          else "Reply sent to the customer.")
     return _done(request, ticket)

@@ -27,6 +27,7 @@ from shopkeep.core.errors import Conflict, PermissionDenied, ServiceError
 from shopkeep.core.ids import random_string
 from shopkeep.core.text import clean_line, render_markdown
 from shopkeep.customers.models import Customer
+from shopkeep.customers.services import clean_email
 from shopkeep.events.services import emit
 from shopkeep.orders.models import Order
 from shopkeep.stores.audit import Actor, audit_record
@@ -194,8 +195,6 @@ def customer_ticket_create(*, store: Store, actor: Actor, email: str, name: str,
                            files: Sequence[UploadedFile] = ()) -> Ticket:
     """A customer asks the store; ``ticket.created``. ``customer`` is the signed-in customer;
     a guest's ticket is tied to the address, which receives the follow link."""
-    from shopkeep.customers.services import clean_email
-
     authorize(store=store, kind=Kind.CUSTOMER, actor=actor, side=Side.REQUESTER)
     if store.status != Store.Status.ACTIVE:
         raise ServiceError("store_closed", "This store is not taking tickets.")
@@ -243,14 +242,12 @@ def ticket_reply(*, ticket: Ticket, actor: Actor, side: Side, body: str,
         if ticket.kind == Kind.CUSTOMER and side == Side.REQUESTER else ""
     message = _add_message(ticket, author=author, actor=actor, body=text, now=now, files=files,
                            internal=internal, label=label)
-    if internal:
-        pass
-    elif side == Side.REQUESTER:
+    if side == Side.REQUESTER:
         if ticket.status != Status.OPEN:
             ticket.status = ticket.waiting_for_support
         ticket.waiting_since = ticket.reminder_sent_at = None
         sla.resume(ticket, now)
-    else:
+    elif not internal:
         ticket.status = ticket.waiting_for_requester
         ticket.waiting_since, ticket.reminder_sent_at = now, None
         sla.responded(ticket, now)
