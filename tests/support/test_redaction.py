@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shopkeep.events.models import Event
 from shopkeep.stores.audit import Actor
@@ -86,3 +88,24 @@ def test_html_in_messages_is_sanitised(store, owner):
     # Raw HTML is shown as text, never as markup; the javascript: link is not a link.
     assert "<script" not in html and "<img" not in html and "href" not in html
     assert "&lt;script&gt;" in html and "<strong>bold</strong>" in html
+
+
+def _with_check_digit(body: str) -> str:
+    for digit in "0123456789":
+        if luhn_valid(body + digit):
+            return body + digit
+    raise AssertionError("unreachable: one check digit always fits")
+
+
+@given(body=st.text(alphabet="0123456789", min_size=12, max_size=18),
+       separator=st.sampled_from(["", " ", "-"]),
+       before=st.text(alphabet="abc .,:", max_size=10),
+       after=st.text(alphabet="abc .,", max_size=10))
+@settings(max_examples=200, deadline=None)
+def test_any_luhn_valid_card_number_is_removed_however_it_is_grouped(body, separator, before,
+                                                                     after):
+    number = _with_check_digit(body)
+    grouped = separator.join(number[i:i + 4] for i in range(0, len(number), 4))
+    result = redact(f"{before} {grouped} {after}")
+    assert number not in result.text.replace(" ", "").replace("-", "")
+    assert "card_number" in result.kinds
