@@ -370,6 +370,17 @@ def test_negative_amounts_and_impossible_schedules_are_refused() -> None:
         Schedule(MONDAY_TO_FRIDAY, time(17), time(9))
     with pytest.raises(ValueError, match="before"):
         Schedule(MONDAY_TO_FRIDAY, time(9), time(9))
+    with pytest.raises(ValueError, match="without tzinfo"):
+        Schedule(MONDAY_TO_FRIDAY, time(9, tzinfo=UTC), time(17))
+    with pytest.raises(ValueError, match="fold=0"):
+        Schedule(EVERY_DAY, time(1, 30, fold=1), time(17))
+
+
+def test_weekdays_given_as_a_set_or_list_become_a_frozenset() -> None:
+    schedule = Schedule([0, 1, 2, 3, 4], time(9), time(17))
+    assert schedule.weekdays == MONDAY_TO_FRIDAY
+    assert schedule == FREE
+    assert local(add_business_time(ny(2026, 4, 10, 16), 2 * H, schedule)) == ny(2026, 4, 13, 10)
 
 
 # --- properties -------------------------------------------------------------------------------

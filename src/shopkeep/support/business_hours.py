@@ -60,8 +60,6 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import holidays
-
 NEW_YORK: Final = ZoneInfo("America/New_York")
 
 # Names exactly as holidays.US (language en_US) spells them; an observed day carries the
@@ -92,10 +90,15 @@ class Schedule:
     closed_on_holidays: bool = True
 
     def __post_init__(self) -> None:
+        # A set or list would make the schedule unhashable, and windows are cached per schedule.
+        object.__setattr__(self, "weekdays", frozenset(self.weekdays))
         if not self.weekdays or not self.weekdays <= EVERY_DAY:
             raise ValueError("weekdays must be a non-empty set of 0 (Monday) .. 6 (Sunday)")
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
             raise ValueError("opens and closes are local wall times without tzinfo")
+        if self.opens.fold or self.closes.fold:
+            # One rule for repeated wall times (the first reading) instead of a per-schedule one.
+            raise ValueError("opens and closes must have fold=0")
         # Windows stay inside one local day; an overnight desk would need two windows a day.
         if not self.opens < self.closes:
             raise ValueError("opens must be before closes on the same day")
@@ -121,6 +124,10 @@ PLAN_TARGETS: Final[dict[str, tuple[int, int]]] = {
 def _closed_days(year: int) -> dict[date, str]:
     # year + 1 as well: an observed day can land in the year before its holiday (New Year's
     # Day on a Saturday is observed on December 31).
+    # Imported here: the package loads its whole country catalogue (~50 ms), which every
+    # Django process would otherwise pay at start-up for a calendar only SLA code reads.
+    import holidays
+
     calendar = holidays.US(years=(year, year + 1), language="en_US")
     closed: dict[date, str] = {}
     seen: set[str] = set()
@@ -161,8 +168,8 @@ def _first_instant_at(day: date, wall: time, tz: ZoneInfo) -> datetime:
     # Nonexistent: zoneinfo maps the wall time with the offset before the gap (fold=0, after
     # the transition) or after it (fold=1, before the transition). The transition lies between;
     # bisect to the second (clock changes happen on whole seconds).
-    low = min(candidate, naive.replace(tzinfo=tz, fold=1).astimezone(UTC))
-    high = max(candidate, naive.replace(tzinfo=tz, fold=1).astimezone(UTC))
+    other = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    low, high = min(candidate, other), max(candidate, other)
     base = low.replace(microsecond=0)
     before = base.astimezone(tz).utcoffset()
     lo, hi = 0, math.ceil((high - base).total_seconds())
