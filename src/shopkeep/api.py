@@ -18,6 +18,7 @@ from shopkeep.payments.api import router as payments_router
 from shopkeep.stores.api import router as store_router
 from shopkeep.stores.api_auth import InsufficientScope
 from shopkeep.subscriptions.api import router as subscriptions_router
+from shopkeep.support.api import router as support_router
 
 api = NinjaAPI(
     title="Shopkeep API",
@@ -94,3 +95,4 @@ api.add_router("/", disputes_router)
 api.add_router("/", delivery_router)
 api.add_router("/agent", agent_router)
 api.add_router("/", payments_router)
+api.add_router("/", support_router)

@@ -20,6 +20,7 @@ from shopkeep.catalog.services import (
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Membership, Role, Store
 from shopkeep.stores.services import store_create
+from shopkeep.support.demo import seed_demo_tickets
 
 DEMO_OWNER = "owner@demo.shopkeep.test"
 DEMO_STAFF = "staff@demo.shopkeep.test"
@@ -53,6 +54,7 @@ def demo_seed() -> dict[str, str]:
         Membership.objects.get_or_create(store=store, user=owner, defaults={"role": Role.OWNER})
     if not Product.objects.filter(store=store).exists():
         _seed_catalog(store, Actor.for_user(owner))
+    seed_demo_tickets(store=store, owner=owner)
     return {
         "storefront_url": f"{settings.SITE_URL}/s/{store.slug}/",
         "store_url": f"{settings.SITE_URL}/dashboard/{store.slug}/",

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "shopkeep.subscriptions",
     "shopkeep.disputes",
     "shopkeep.delivery",
+    "shopkeep.support",
     "shopkeep.storefront",
     "shopkeep.dashboard",
     "shopkeep.staff",

@@ -8,6 +8,7 @@ from django.views.defaults import page_not_found
 from shopkeep.api import api
 from shopkeep.core import views as core_views
 from shopkeep.storefront import views as storefront_views
+from shopkeep.support import views as support_views
 
 urlpatterns = [
     path("", lambda request: redirect("dashboard:home"), name="root"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("s/", include("shopkeep.storefront.urls")),
     path("media/product-images/<str:name>", storefront_views.product_image,
          name="product_image"),
+    path("support/attachments/<str:token>/<str:filename>", support_views.attachment_signed,
+         name="support_attachment_signed"),
+    path("support/survey/<str:token>/", support_views.survey, name="support_survey"),
 ]
 
 

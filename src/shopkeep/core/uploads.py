@@ -58,3 +58,46 @@ def check_download(upload: UploadedFile, *, max_bytes: int = MAX_DOWNLOAD_BYTES)
     extension = f".{match.group(1).lower()}" if match else ""
     upload.name = f"{secrets.token_hex(16)}{extension}"
     return upload
+
+
+# -- any upload whose type must come from its bytes (support attachments) ---------------------
+
+CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif",
+                 "webp": "image/webp", "pdf": "application/pdf",
+                 "txt": "text/plain; charset=utf-8"}
+
+# The start of a document a browser would sniff as HTML, XML or SVG (WHATWG MIME sniffing,
+# "identifying a resource with an unknown MIME type"), compared case-insensitively.
+_MARKUP_PREFIXES = (
+    b"<!doctype html", b"<html", b"<head", b"<script", b"<iframe", b"<h1", b"<div", b"<font",
+    b"<table", b"<a", b"<style", b"<title", b"<b", b"<body", b"<br", b"<p", b"<!--", b"<?xml",
+    b"<svg", b"<object", b"<embed", b"<img", b"<form", b"<meta", b"<link",
+)
+
+
+def looks_like_markup(data: bytes) -> bool:
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n\x0c").lower()
+    if any(head.startswith(prefix) for prefix in _MARKUP_PREFIXES):
+        return True
+    # Markup anywhere in the first kilobyte is what old browsers sniffed for; refuse it too.
+    return any(tag in data[:1024].lower() for tag in (b"<script", b"<html", b"<svg", b"<iframe"))
+
+
+def sniff_type(data: bytes) -> str | None:
+    """``png``/``jpg``/``gif``/``webp``/``pdf``/``txt`` from the bytes, or None.
+
+    Text is UTF-8 without NUL bytes that a browser would not take for HTML, XML or SVG;
+    anything else (executables, archives, markup) is None.
+    """
+    image = sniff_image(data[:16])
+    if image is not None:
+        return image
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if b"\x00" in data or looks_like_markup(data):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "txt"

@@ -24,8 +24,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("Subscriptions", "dashboard:subscriptions", Perm.ORDERS_VIEW),
     Section("Customers", "dashboard:customers", Perm.CUSTOMERS_VIEW),
     Section("Webhooks", None, Perm.WEBHOOKS_MANAGE, "arrives with webhooks"),
-    Section("Support", None, Perm.TICKETS_REPLY, "arrives with support tickets"),
-    Section("Platform Support", None, Perm.PLATFORM_SUPPORT, "arrives with support tickets"),
+    Section("Support", "dashboard:support", Perm.TICKETS_REPLY),
+    Section("Platform Support", "dashboard:platform_support", Perm.PLATFORM_SUPPORT),
     Section("Settings", "dashboard:settings", Perm.STORE_SETTINGS),
 )
 

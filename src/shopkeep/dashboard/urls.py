@@ -1,6 +1,7 @@
 from django.urls import path
 
 from shopkeep.dashboard import (
+    urls_support,
     views,
     views_catalog,
     views_customers,
@@ -78,3 +79,7 @@ urlpatterns = [
     path("<slug:store_slug>/subscriptions/<int:subscription_id>/simulate/<str:what>/",
          views_subscriptions.subscription_simulate, name="subscription_simulate"),
 ]
+
+# Support and Platform Support (their own module; plain patterns, not an include, so tests
+# that walk the resolver see every view).
+urlpatterns += urls_support.urlpatterns

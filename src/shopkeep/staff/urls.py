@@ -1,10 +1,21 @@
 from django.urls import path
 
-from shopkeep.staff import views
+from shopkeep.staff import views, views_support
 
 app_name = "staff"
 
 urlpatterns = [
     path("", views.store_list, name="store_list"),
     path("stores/<int:store_id>/plan/", views.store_plan, name="store_plan"),
+    path("support/", views_support.queue, name="support_queue"),
+    path("support/tickets/<int:ticket_id>/", views_support.ticket_detail, name="ticket"),
+    path("support/tickets/<int:ticket_id>/reply/", views_support.ticket_reply,
+         name="ticket_reply"),
+    path("support/tickets/<int:ticket_id>/action/", views_support.ticket_action,
+         name="ticket_action"),
+    path("support/tickets/<int:ticket_id>/attachments/<int:attachment_id>/",
+         views_support.ticket_attachment, name="ticket_attachment"),
+    path("support/guides/", views_support.guide_list, name="guides"),
+    path("support/guides/new/", views_support.guide_edit, name="guide_new"),
+    path("support/guides/<int:guide_id>/", views_support.guide_edit, name="guide_edit"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shopkeep.storefront import views
+from shopkeep.storefront import views, views_support
 
 app_name = "storefront"
 
@@ -20,4 +20,10 @@ urlpatterns = [
     path("<slug:store_slug>/account/logout/", views.account_logout, name="account_logout"),
     path("<slug:store_slug>/account/subscriptions/<int:subscription_id>/cancel/",
          views.account_cancel_subscription, name="account_cancel_subscription"),
+    path("<slug:store_slug>/support/", views_support.support_list, name="support_list"),
+    path("<slug:store_slug>/support/new/", views_support.support_new, name="support_new"),
+    path("<slug:store_slug>/support/t/<str:access_key>/", views_support.support_ticket,
+         name="support_ticket"),
+    path("<slug:store_slug>/support/t/<str:access_key>/a/<int:attachment_id>/",
+         views_support.support_attachment, name="support_attachment"),
 ]
