@@ -87,7 +87,7 @@ class FakePlatform:
 
     def _etag(self, due: list[dict[str, Any]]) -> str:
         key = ",".join(f"{c['id']}:{c['attempt_count']}" for c in due)
-        return '"' + hashlib.sha1(key.encode()).hexdigest()[:16] + '"'  # noqa: S324
+        return '"' + hashlib.sha1(key.encode()).hexdigest()[:16] + '"'
 
     def pending(self, query: dict[str, str], if_none_match: str | None):
         limit = int(query.get("limit", 100))
@@ -218,10 +218,10 @@ def _handler(platform: FakePlatform):
                 return self._send(200, data)
             return self._error(404, "not_found")
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._route("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._route("POST")
 
     return Handler
