@@ -5,7 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from shopkeep.catalog.models import Product
-from shopkeep.catalog.services import ProductInput, product_create
+from shopkeep.catalog.services import (
+    ActionInput,
+    ProductInput,
+    delivery_actions_set,
+    product_create,
+)
 from shopkeep.customers.services import CustomerInput
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, checkout_start, order_create
@@ -21,9 +26,17 @@ def make_shop(**kwargs) -> Store:
 
 
 def make_product(store: Store, *, name: str = "VIP Rank", price: str = "29.99",
-                 **fields) -> Product:
-    return product_create(store=store, actor=Actor.for_user(owner_of(store)),
-                          data=ProductInput(name=name, price=price, **fields))
+                 purchase_command: str | None = "say Thanks {player}", **fields) -> Product:
+    """A product delivered in game: by default it has one purchase command, so a paid order
+    stays ``processing`` until an agent confirms it (with no server, it waits). Pass
+    ``purchase_command=None`` for a product with nothing to run."""
+    actor = Actor.for_user(owner_of(store))
+    product = product_create(store=store, actor=actor,
+                             data=ProductInput(name=name, price=price, **fields))
+    if purchase_command:
+        delivery_actions_set(store=store, actor=actor, product=product, trigger="purchase",
+                             actions=[ActionInput(commands=[purchase_command])])
+    return product
 
 
 def buyer(email: str = "player@example.com", player: str = "Steve") -> CustomerInput:

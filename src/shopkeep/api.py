@@ -9,6 +9,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from shopkeep.catalog.api import router as catalog_router
 from shopkeep.core.errors import ServiceError
 from shopkeep.customers.api import router as customers_router
+from shopkeep.delivery.api import router as delivery_router
+from shopkeep.delivery.api_agent import RateLimited
+from shopkeep.delivery.api_agent import router as agent_router
 from shopkeep.disputes.api import router as disputes_router
 from shopkeep.orders.api import router as orders_router
 from shopkeep.stores.api import router as store_router
@@ -38,6 +41,13 @@ def error_response(request: HttpRequest, status: int, code: str, message: str,
 def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     extra = {"field": exc.field} if exc.field else {}
     return error_response(request, exc.status, exc.code, exc.message, **extra)
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = error_response(request, 429, exc.code, exc.message)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(InsufficientScope)
@@ -80,3 +90,5 @@ api.add_router("/", customers_router)
 api.add_router("/", orders_router)
 api.add_router("/", subscriptions_router)
 api.add_router("/", disputes_router)
+api.add_router("/", delivery_router)
+api.add_router("/agent", agent_router)

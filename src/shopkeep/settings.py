@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "shopkeep.orders",
     "shopkeep.subscriptions",
     "shopkeep.disputes",
+    "shopkeep.delivery",
     "shopkeep.storefront",
     "shopkeep.dashboard",
     "shopkeep.staff",
@@ -225,6 +226,9 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Agent API: requests a minute per game server before 429 (0 turns the limit off).
+SHOPKEEP_AGENT_RATE_LIMIT = env_int("SHOPKEEP_AGENT_RATE_LIMIT", 600, minimum=0)
 
 # Request bodies are capped here; features with uploads raise it for their own views.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -135,13 +135,34 @@ def test_too_many_commands_in_one_action_are_refused(store, actor, product):
     assert catalog_state(store) == before
 
 
-def test_chosen_servers_are_refused_until_game_servers_exist(store, actor, product):
+def test_choosing_servers_needs_at_least_one_of_this_store(store, actor, product):
+    from shopkeep.delivery.services import server_create
+    from tests.factories import make_store
+
     before = catalog_state(store)
     with pytest.raises(ServiceError) as exc:
         delivery_actions_set(store=store, actor=actor, product=product, trigger="purchase",
                              actions=[ActionInput(commands=["say hi"], all_servers=False)])
-    assert (exc.value.code, exc.value.field) == ("invalid_action", "all_servers")
+    assert (exc.value.code, exc.value.field) == ("invalid_action", "server_ids")
+    outsider = make_store()
+    foreign, _, _ = server_create(store=outsider, actor=Actor.system(), name="Theirs")
+    with pytest.raises(ServiceError) as exc:
+        delivery_actions_set(store=store, actor=actor, product=product, trigger="purchase",
+                             actions=[ActionInput(commands=["say hi"], all_servers=False,
+                                                  server_ids=[foreign.pk])])
+    assert (exc.value.code, exc.value.field) == ("invalid_action", "server_ids")
     assert catalog_state(store) == before
+
+
+def test_chosen_servers_are_kept_with_the_action(store, actor, product):
+    from shopkeep.delivery.services import server_create
+
+    server, _, _ = server_create(store=store, actor=Actor.system(), name="Creative")
+    (action,) = delivery_actions_set(
+        store=store, actor=actor, product=product, trigger="purchase",
+        actions=[ActionInput(commands=["say hi"], all_servers=False, server_ids=[server.pk])])
+    assert action.all_servers is False
+    assert list(action.servers.all()) == [server]
 
 
 def test_an_unknown_trigger_is_refused(store, actor, product):

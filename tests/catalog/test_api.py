@@ -289,7 +289,7 @@ def test_actions_get_lists_one_trigger(reader, product):
     assert reader.get(f"/products/{product.pk}/actions/purchase").json() == {
         "trigger": "purchase",
         "actions": [{"commands": ["give {player} diamond_sword"], "require_online": False,
-                     "repeat_per_quantity": False, "all_servers": True}]}
+                     "repeat_per_quantity": False, "all_servers": True, "server_ids": []}]}
     assert reader.get(f"/products/{product.pk}/actions/refund").json() == {
         "trigger": "refund", "actions": []}
 

@@ -39,6 +39,14 @@ class ActionIO(Schema):
     require_online: bool = False
     repeat_per_quantity: bool = False
     all_servers: bool = True
+    server_ids: list[int] = Field(default_factory=list, max_length=50,
+                                  description="Target servers when all_servers is false")
+
+    @staticmethod
+    def resolve_server_ids(obj) -> list[int]:
+        if isinstance(obj, dict):
+            return obj.get("server_ids", [])
+        return [] if obj.all_servers else [s.pk for s in obj.servers.all()]
 
 
 class ProductIn(Schema):

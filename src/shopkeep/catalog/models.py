@@ -105,9 +105,10 @@ class DeliveryAction(models.Model):
                                 related_name="delivery_actions")
     trigger = models.CharField(max_length=24, choices=Trigger.choices)
     commands = models.JSONField(default=list, help_text="Command templates with placeholders")
-    # Empty target list with all_servers=False is refused by the service; the delivery issue
-    # adds chosen servers.
+    # all_servers=False targets ``servers`` (at least one; the service refuses none). A lazy
+    # reference: the delivery app sits above the catalog and imports it, not the other way.
     all_servers = models.BooleanField(default=True)
+    servers = models.ManyToManyField("delivery.GameServer", blank=True, related_name="+")
     require_online = models.BooleanField(default=False)
     repeat_per_quantity = models.BooleanField(default=False)
     sort_order = models.IntegerField(default=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
@@ -247,6 +247,24 @@ class ActionInput:
     require_online: bool = False
     repeat_per_quantity: bool = False
     all_servers: bool = True
+    server_ids: list[int] = field(default_factory=list)
+
+
+def _chosen_servers(store: Store, action: ActionInput) -> list:
+    if action.all_servers:
+        return []
+    wanted = set(action.server_ids)
+    if not wanted:
+        raise ServiceError("invalid_action", "Choose at least one server, or all servers.",
+                           field="server_ids")
+    # The server model belongs to the delivery app, above this one: reach it through the
+    # relation instead of importing it.
+    server_model = DeliveryAction.servers.rel.model
+    servers = list(server_model.objects.filter(store=store, removed_at__isnull=True,
+                                               pk__in=wanted))
+    if len(servers) != len(wanted):
+        raise ServiceError("invalid_action", "Unknown server.", field="server_ids")
+    return servers
 
 
 @transaction.atomic
@@ -258,7 +276,8 @@ def delivery_actions_set(*, store: Store, actor: Actor, product: Product, trigge
         raise ServiceError("invalid_trigger", f"Unknown notification type {trigger!r}.",
                            field="trigger")
     product = Product.objects.alive().select_for_update().get(pk=product.pk, store=store)
-    rows = []
+    rows: list[DeliveryAction] = []
+    targets: list[list] = []
     for index, action in enumerate(actions):
         commands = clean_commands(action.commands)
         if not commands:
@@ -267,15 +286,17 @@ def delivery_actions_set(*, store: Store, actor: Actor, product: Product, trigge
             # Seed 001: refund, chargeback and cancel commands execute immediately.
             raise ServiceError("invalid_action", "Only purchase commands can wait for the "
                                "player to be online.", field="require_online")
-        if not action.all_servers:
-            raise ServiceError("invalid_action", "Choosing servers arrives with game servers; "
-                               "use all servers for now.", field="all_servers")
+        targets.append(_chosen_servers(store, action))
         rows.append(DeliveryAction(store=store, product=product, trigger=trigger,
                                    commands=commands, require_online=action.require_online,
                                    repeat_per_quantity=action.repeat_per_quantity,
-                                   all_servers=True, sort_order=index))
+                                   all_servers=action.all_servers, sort_order=index))
     DeliveryAction.objects.filter(product=product, trigger=trigger).delete()
-    created = DeliveryAction.objects.bulk_create(rows)
+    for row, servers in zip(rows, targets, strict=True):
+        row.save()  # one by one: each needs its id for the server choice
+        if servers:
+            row.servers.set(servers)
     audit_record(store=store, actor=actor, action="product.delivery_actions_set", obj=product,
-                 details={"trigger": trigger, "commands": [r.commands for r in rows]})
-    return created
+                 details={"trigger": trigger, "commands": [r.commands for r in rows],
+                          "servers": [[s.pk for s in t] or "all" for t in targets]})
+    return rows

@@ -50,6 +50,13 @@ class ActionForm(forms.Form):
                                "without the leading slash.")
     require_online = forms.BooleanField(required=False, label="Wait until the player is online")
     repeat_per_quantity = forms.BooleanField(required=False, label="Run once per quantity bought")
+    servers = forms.TypedMultipleChoiceField(
+        required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked to run on every server of the store.")
+
+    def __init__(self, *args, server_choices: list[tuple[int, str]] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["servers"].choices = list(server_choices)
 
 
 ActionFormSet = forms.formset_factory(ActionForm, extra=1, max_num=10, absolute_max=10)

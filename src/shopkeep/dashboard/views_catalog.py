@@ -102,14 +102,21 @@ def product_actions(request: HttpRequest, product_id: int, trigger: str) -> Http
                         product_id=product.pk, trigger="purchase")
     existing = selectors.actions(product=product, trigger=trigger)
     initial = [{"commands": "\n".join(a.commands), "require_online": a.require_online,
-                "repeat_per_quantity": a.repeat_per_quantity} for a in existing]
-    formset = ActionFormSet(request.POST or None, initial=initial, prefix="action")
+                "repeat_per_quantity": a.repeat_per_quantity,
+                "servers": [] if a.all_servers else [s.pk for s in a.servers.all()]}
+               for a in existing]
+    server_choices = [(s.pk, s.name) for s in DeliveryAction.servers.rel.model.objects.filter(
+        store=store, removed_at__isnull=True)]
+    formset = ActionFormSet(request.POST or None, initial=initial, prefix="action",
+                            form_kwargs={"server_choices": server_choices})
     if request.method == "POST" and formset.is_valid():
         actions = [
             services.ActionInput(commands=(f.cleaned_data.get("commands") or "").splitlines(),
                                  require_online=bool(f.cleaned_data.get("require_online")),
                                  repeat_per_quantity=bool(
-                                     f.cleaned_data.get("repeat_per_quantity")))
+                                     f.cleaned_data.get("repeat_per_quantity")),
+                                 all_servers=not f.cleaned_data.get("servers"),
+                                 server_ids=list(f.cleaned_data.get("servers") or []))
             for f in formset.forms if f.cleaned_data
         ]
         try:

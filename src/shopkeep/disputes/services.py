@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shopkeep.core.text import clean_line
+from shopkeep.delivery import queue as delivery_queue
 from shopkeep.disputes import payloads
 from shopkeep.disputes.models import Dispute
 from shopkeep.events.services import emit
@@ -59,9 +60,9 @@ def dispute_open(*, gateway: str, order_number: str, dispute_id: str, charge_id:
     order.payment_status = Order.PaymentStatus.DISPUTED
     order.updated_at = timezone.now()
     order.save()
-    # The delivery issue queues the chargeback commands here, in this transaction.
     emit(store=order.store, event_type="dispute.created", data=payloads.created_data(dispute))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
+    delivery_queue.on_dispute_opened(order=order, dispute_id=str(dispute.pk), actor=gateway)
     audit_record(store=order.store, actor=Actor.system(gateway), action="dispute.created",
                  obj=order, details={"dispute_id": dispute_id, "amount": amount_minor})
     return dispute

@@ -20,6 +20,7 @@ from django.utils import timezone
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.money import InvalidAmount, parse_amount, to_minor
 from shopkeep.core.text import clean_line
+from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
 from shopkeep.orders.models import Order, OrderItem, Refund
 from shopkeep.orders.payloads import order_data, order_refunded_data
@@ -106,9 +107,9 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
     refund.settled_at = now
     refund.save()
     _apply_refund(order, refund.amount, now)
-    # The delivery issue queues the refund commands here, in this transaction.
     emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
+    delivery_queue.on_order_refunded(order=order, actor=refund.requested_by)
     audit_record(store=order.store, actor=Actor.system(order.payment_gateway),
                  action="refund.succeeded", obj=order,
                  details={"refund_id": refund.pk, "amount": str(refund.amount)})
@@ -172,6 +173,7 @@ def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id
     _apply_refund(order, amount, now)
     emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
+    delivery_queue.on_order_refunded(order=order, actor=gateway)
     audit_record(store=order.store, actor=Actor.system(gateway), action="refund.external",
                  obj=order, details={"refund_id": refund.pk, "amount": str(amount)})
     return refund

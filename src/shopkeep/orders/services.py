@@ -22,6 +22,7 @@ from shopkeep.core.ids import order_number, random_string
 from shopkeep.core.money import quantize, to_minor
 from shopkeep.core.text import clean_line, has_control_chars
 from shopkeep.customers.services import CustomerInput, clean_country, customer_upsert
+from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data, payment_failed_data
@@ -220,10 +221,11 @@ def order_mark_paid(*, order_number: str, gateway: str, payment_id: str,
     order.cancelled_at = None
     order.updated_at = timezone.now()
     order.save()
-    # The delivery issue queues the purchase commands here, in this transaction.
     data = order_data(order)
     emit(store=order.store, event_type="order.received", data=data)
     emit(store=order.store, event_type="purchase.completed", data=data)
+    # The purchase commands commit with the payment or not at all.
+    delivery_queue.on_order_paid(order=order)
     audit_record(store=order.store, actor=Actor.system(gateway), action="order.paid", obj=order,
                  details={"payment_id": payment_id})
     return order

@@ -19,6 +19,7 @@ from django.utils import timezone
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.money import from_minor
 from shopkeep.core.text import clean_line
+from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
 from shopkeep.orders.models import Order
 from shopkeep.payments.gateways import get_gateway
@@ -148,10 +149,13 @@ def _mark_cancelled(sub: Subscription, *, at_period_end: bool, reason: str,
 
 
 def _end(sub: Subscription, now: datetime) -> None:
-    """Access ends now. The delivery issue queues the product's subscription_cancel commands
-    here, in this same transaction."""
+    """Access ends now: the product's subscription_cancel commands are queued in this same
+    transaction (seed 001: players must not keep perks after the subscription ends)."""
     sub.ended_at = now
     sub.save(update_fields=["ended_at"])
+    order = Order.objects.select_for_update().select_related("store", "customer").get(
+        pk=sub.order_id)
+    delivery_queue.on_subscription_ended(order=order, subscription_id=sub.pk)
     audit_record(store=sub.store, actor=Actor.system(), action="subscription.ended", obj=sub)
 
 

@@ -1,0 +1,319 @@
+"""What the agent API does, as plain synchronous services (the async views call them through
+``sync_to_async``; transactions do not work in async code).
+
+Every command transition is a conditional UPDATE on the command's status taken while the
+order row is locked: two confirms racing (two requests, two web processes) change the row
+once, and the loser is answered like a repeat. docs/agent-api.md is the contract.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from shopkeep.core.errors import Conflict, ServiceError
+from shopkeep.core.ids import hash_secret
+from shopkeep.core.tenancy import NotFound
+from shopkeep.core.text import has_control_chars
+from shopkeep.core.timefmt import iso
+from shopkeep.delivery import queue
+from shopkeep.delivery.models import (
+    AGENT_LEASE_SECONDS,
+    DeliveryCommand,
+    DeliveryLog,
+    GameServer,
+)
+from shopkeep.orders.models import Order
+
+Cmd = DeliveryCommand
+INSTANCE_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+ERROR_CODE_RE = re.compile(r"^[A-Z0-9_]{1,64}$")
+SEEN_WRITE_EVERY = timedelta(seconds=20)  # bound the writes an idle agent causes
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=6)
+MAX_OUTPUT = 4096
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+
+    def __init__(self) -> None:
+        # One message for every cause: never tell a caller which secret was wrong.
+        super().__init__("unauthenticated", "Invalid store or server secret.")
+
+
+class DuplicateAgent(Conflict):
+    def __init__(self) -> None:
+        super().__init__("duplicate_agent", "Another agent instance is polling this server. "
+                         "Stop it, or release it in the dashboard, before starting this one.")
+
+
+def authenticate(*, store_secret: str, server_secret: str) -> GameServer:
+    if not store_secret or not server_secret or len(store_secret) > 200 \
+            or len(server_secret) > 200:
+        raise Unauthenticated
+    server = (GameServer.objects.alive().select_related("store", "store__agent_key")
+              .filter(secret_hash=hash_secret(server_secret)).first())
+    if server is None:
+        raise Unauthenticated
+    key = getattr(server.store, "agent_key", None)
+    expected = key.secret_hash if key is not None else ""
+    if not expected or not hmac.compare_digest(expected, hash_secret(store_secret)):
+        raise Unauthenticated
+    return server
+
+
+def check_instance(instance: str | None) -> str:
+    if not instance or not INSTANCE_RE.match(instance):
+        raise ServiceError("invalid_agent_instance", "Send X-Agent-Instance: an id of 1 to 64 "
+                           "letters, digits, '.', '_' or '-' that this installation keeps.")
+    return instance
+
+
+def claim(*, server: GameServer, instance: str, now: datetime | None = None) -> None:
+    """One agent per server: refuse another instance while the holder is alive."""
+    now = now or timezone.now()
+    for _ in range(3):
+        holder, seen = server.agent_instance, server.agent_seen_at
+        if holder == instance:
+            if seen is None or now - seen > SEEN_WRITE_EVERY:
+                GameServer.objects.filter(pk=server.pk, agent_instance=instance).update(
+                    agent_seen_at=now)
+            return
+        alive = bool(holder) and seen is not None and \
+            (now - seen).total_seconds() < AGENT_LEASE_SECONDS
+        if alive:
+            if (server.duplicate_instance != instance or server.duplicate_seen_at is None
+                    or now - server.duplicate_seen_at > SEEN_WRITE_EVERY):
+                GameServer.objects.filter(pk=server.pk).update(
+                    duplicate_instance=instance, duplicate_seen_at=now)
+            raise DuplicateAgent
+        # Take over only from the holder we saw: two newcomers racing cannot both win.
+        taken = GameServer.objects.filter(pk=server.pk, agent_instance=holder,
+                                          agent_seen_at=seen).update(
+            agent_instance=instance, agent_seen_at=now)
+        if taken:
+            server.agent_instance, server.agent_seen_at = instance, now
+            return
+        server.refresh_from_db(fields=["agent_instance", "agent_seen_at", "duplicate_instance",
+                                       "duplicate_seen_at"])
+    raise DuplicateAgent
+
+
+# -- polling ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+
+    def etag(self, server_id: int, limit: int) -> str:
+        return f'"q{server_id}-{self.version}-{limit}"'
+
+
+def snapshot(*, server_id: int, now: datetime | None = None) -> Snapshot:
+    """The server's queue version, after making retries whose back-off ended due again."""
+    now = now or timezone.now()
+    row = GameServer.objects.filter(pk=server_id).values("queue_version", "retry_due_at").get()
+    if row["retry_due_at"] is not None and row["retry_due_at"] <= now:
+        promote_due(server_id=server_id, now=now)
+        row = GameServer.objects.filter(pk=server_id).values("queue_version").get()
+    return Snapshot(version=row["queue_version"])
+
+
+@transaction.atomic
+def promote_due(*, server_id: int, now: datetime | None = None) -> int:
+    """retrying -> pending for the server's commands whose ``execute_after`` has passed."""
+    now = now or timezone.now()
+    GameServer.objects.select_for_update().filter(pk=server_id).first()
+    due = list(Cmd.objects.filter(server_id=server_id, status=Cmd.Status.RETRYING,
+                                  execute_after__lte=now).only("pk", "store_id", "attempt_count"))
+    if due:
+        Cmd.objects.filter(pk__in=[c.pk for c in due], status=Cmd.Status.RETRYING).update(
+            status=Cmd.Status.PENDING, execute_after=None, updated_at=now)
+        DeliveryLog.objects.bulk_create([
+            DeliveryLog(store_id=c.store_id, command_id=c.pk, kind=DeliveryLog.Kind.DUE_AGAIN,
+                        attempt=c.attempt_count, message="back-off over; due again")
+            for c in due])
+        queue.bump_servers([server_id])
+    _refresh_retry_due(server_id)
+    return len(due)
+
+
+def _refresh_retry_due(server_id: int) -> None:
+    nxt = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.RETRYING).aggregate(
+        at=Min("execute_after"))["at"]
+    GameServer.objects.filter(pk=server_id).update(retry_due_at=nxt)
+
+
+def due_commands(*, server_id: int, limit: int) -> tuple[list[dict], bool]:
+    rows = list(Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING)
+                .select_related("order", "order_item").order_by("id")[:limit + 1])
+    return [command_json(c) for c in rows[:limit]], len(rows) > limit
+
+
+def command_json(c: DeliveryCommand) -> dict:
+    return {
+        "id": c.pk,
+        "type": c.type,
+        "command": c.command,
+        "placeholders": {k: "" if v is None else str(v) for k, v in c.placeholders.items()},
+        "require_online": c.require_online,
+        "player": {"name": c.player_name, "uuid": c.player_uuid or None,
+                   "steam_id": c.player_steam_id or None},
+        "order": {"id": c.order_id, "order_number": c.order.order_number},
+        "product": {"id": c.order_item.product_id, "name": c.order_item.product_name},
+        "attempt": c.attempt_count + 1,
+        "created_at": iso(c.created_at),
+    }
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+def _command_for(server: GameServer, command_id: int) -> DeliveryCommand:
+    command = (Cmd.objects.select_related("server").filter(pk=command_id, server=server)
+               .first())
+    if command is None:
+        raise NotFound("command not found")  # another server's command looks like none
+    return command
+
+
+def _lock_order(command: DeliveryCommand) -> Order:
+    return Order.objects.select_for_update().select_related("store", "customer").get(
+        pk=command.order_id)
+
+
+def _answer(command: DeliveryCommand, changed: bool) -> dict:
+    return {"id": command.pk, "status": command.status, "changed": changed}
+
+
+_REFUSE_CONFIRM = {
+    Cmd.Status.CANCELLED: ("command_cancelled", "This command was cancelled; do not run it."),
+    Cmd.Status.FAILED: ("command_failed", "This command already failed for good; the owner "
+                        "can retry it from the dashboard."),
+}
+
+
+@transaction.atomic
+def confirm(*, server: GameServer, command_id: int, output: str = "", instance: str = "",
+            now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    command = _command_for(server, command_id)
+    order = _lock_order(command)
+    won = Cmd.objects.filter(pk=command.pk, status__in=Cmd.OPEN).update(
+        status=Cmd.Status.COMPLETED, completed_at=now, updated_at=now, execute_after=None,
+        attempt_count=command.attempt_count + 1, output=_clip(output, MAX_OUTPUT),
+        executed_by=instance)
+    command.refresh_from_db()
+    if not won:
+        if command.status == Cmd.Status.COMPLETED:
+            return _answer(command, False)
+        code, message = _REFUSE_CONFIRM[command.status]
+        raise Conflict(code, message)
+    DeliveryLog.objects.create(store_id=command.store_id, command=command,
+                               kind=DeliveryLog.Kind.CONFIRMED, attempt=command.attempt_count,
+                               message=_clip(output, 1000), actor=f"agent {instance}".strip())
+    queue.bump_servers([command.server_id])
+    if command.type == Cmd.Type.PURCHASE:
+        queue.refresh_order(order=order, server=command.server, now=now)
+    return _answer(command, True)
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """30 s, 2 min, 8 min, 32 min, ... capped at 6 h (attempt is the one that just failed)."""
+    return min(RETRY_BASE * (4 ** max(attempt - 1, 0)), RETRY_CAP)
+
+
+@transaction.atomic
+def fail(*, server: GameServer, command_id: int, error: str, error_code: str = "",
+         retryable: bool = True, attempt: int | None = None, instance: str = "",
+         max_attempts: int = 5, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    error = _clip(error or "", 1000).strip()
+    if not error:
+        raise ServiceError("invalid_error", "Say what went wrong in `error`.", field="error")
+    error_code = error_code or "COMMAND_FAILED"
+    if not ERROR_CODE_RE.match(error_code):
+        raise ServiceError("invalid_error_code", "error_code is 1 to 64 of A-Z, 0-9 and _.",
+                           field="error_code")
+    command = _command_for(server, command_id)
+    order = _lock_order(command)
+    command.refresh_from_db()
+    if command.status == Cmd.Status.COMPLETED:
+        raise Conflict("command_completed", "This command was already confirmed.")
+    if command.status == Cmd.Status.CANCELLED:
+        raise Conflict("command_cancelled", "This command was cancelled.")
+    if command.status != Cmd.Status.PENDING or (
+            attempt is not None and attempt <= command.attempt_count):
+        return _answer(command, False)  # a repeated report of a failure already recorded
+    attempts = command.attempt_count + 1
+    final = not retryable or attempts - command.attempt_base >= max_attempts
+    fields = {"attempt_count": attempts, "last_error": error, "last_error_code": error_code,
+              "updated_at": now, "executed_by": instance}
+    if final:
+        fields.update(status=Cmd.Status.FAILED, failed_at=now, execute_after=None)
+    else:
+        fields.update(status=Cmd.Status.RETRYING, execute_after=now + retry_delay(attempts))
+    if not Cmd.objects.filter(pk=command.pk, status=Cmd.Status.PENDING,
+                              attempt_count=command.attempt_count).update(**fields):
+        command.refresh_from_db()
+        return _answer(command, False)
+    command.refresh_from_db()
+    kind = DeliveryLog.Kind.FAILED if final else DeliveryLog.Kind.RETRY_SCHEDULED
+    message = f"{error_code}: {error}"
+    if not final:
+        message += f" (due again at {iso(command.execute_after)})"
+    DeliveryLog.objects.create(store_id=command.store_id, command=command, kind=kind,
+                               attempt=attempts, message=_clip(message, 1000),
+                               actor=f"agent {instance}".strip())
+    queue.bump_servers([command.server_id])
+    if final:
+        if command.type == Cmd.Type.PURCHASE:
+            queue.announce_failure(order=order, command=command, now=now)
+    else:
+        _refresh_retry_due(command.server_id)
+    return _answer(command, True)
+
+
+def _clip(value: str, limit: int) -> str:
+    value = value or ""
+    return value if len(value) <= limit else value[:limit]
+
+
+# -- heartbeat --------------------------------------------------------------------------------
+
+MAX_PLAYERS = 1000
+
+
+def heartbeat(*, server: GameServer, agent_version: str, players: list[dict],
+              now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    if len(players) > MAX_PLAYERS:
+        raise ServiceError("too_many_players", f"At most {MAX_PLAYERS} players.",
+                           field="players")
+    cleaned = []
+    for player in players:
+        name = str(player.get("name") or "")[:64]
+        if not name or has_control_chars(name):
+            raise ServiceError("invalid_player", "Each player needs a printable name.",
+                               field="players")
+        cleaned.append({"name": name, "uuid": _opt(player.get("uuid"), 36),
+                        "steam_id": _opt(player.get("steam_id"), 17)})
+    version = (agent_version or "")[:32]
+    if has_control_chars(version):
+        raise ServiceError("invalid_agent_version", "agent_version must be printable.",
+                           field="agent_version")
+    GameServer.objects.filter(pk=server.pk).update(
+        last_heartbeat_at=now, agent_version=version, online_players=cleaned)
+
+
+def _opt(value: object, limit: int) -> str | None:
+    if value in (None, ""):
+        return None
+    text = str(value)[:limit]
+    return None if has_control_chars(text) else text

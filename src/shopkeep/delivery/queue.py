@@ -1,0 +1,246 @@
+"""Turning business events into delivery commands, and commands back into item state.
+
+Every function here runs inside the caller's transaction with the order row locked
+(``select_for_update``): the commands appear if and only if the payment, refund, dispute or
+cancellation that causes them commits, and two transitions of one order never interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import F
+from django.utils import timezone
+
+from shopkeep.catalog.models import DeliveryAction
+from shopkeep.core.money import money_str
+from shopkeep.delivery import payloads
+from shopkeep.delivery.models import DeliveryCommand, DeliveryLog, GameServer
+from shopkeep.delivery.wakeup import notify_servers
+from shopkeep.events.services import emit
+from shopkeep.orders.models import Order, OrderItem
+from shopkeep.orders.payloads import order_data
+
+Cmd = DeliveryCommand
+Item = OrderItem.DeliveryStatus
+
+
+def placeholder_values(order: Order, item: OrderItem) -> dict[str, str]:
+    """Values the agent substitutes (catalog.placeholders lists them). No e-mail address:
+    commands end up in game-server logs."""
+    customer = order.customer
+    return {
+        "player": order.player_name or customer.player_name,
+        "uuid": customer.minecraft_uuid,
+        "steam_id": customer.steam_id,
+        "discord_id": customer.discord_id,
+        "quantity": str(item.quantity),
+        "order_number": order.order_number,
+        "order_id": str(order.pk),
+        "product_name": item.product_name,
+        "product_id": str(item.product_id),
+        "price": money_str(item.unit_price, order.currency),
+        "currency": order.currency,
+        "transaction_id": order.gateway_payment_id,
+    }
+
+
+def _targets(action: DeliveryAction, live: list[GameServer]) -> list[GameServer]:
+    if action.all_servers:
+        return live
+    chosen = {s.pk for s in action.servers.all()}
+    return [s for s in live if s.pk in chosen]
+
+
+def bump_servers(server_ids: Iterable[int]) -> None:
+    """The servers' due lists changed: new ETags, and wake their long-polls on commit."""
+    ids = sorted(set(server_ids))
+    if ids:
+        GameServer.objects.filter(pk__in=ids).update(queue_version=F("queue_version") + 1)
+        notify_servers(ids)
+
+
+def queue_commands(*, order: Order, trigger: str, cause: str,
+                   items: Iterable[OrderItem] | None = None, actor: str = "system"
+                   ) -> list[DeliveryCommand]:
+    """One command per (item, action template, target server), repeated per unit when the
+    action says so. ``cause`` makes the call idempotent: a second call with the same cause
+    (a replayed gateway notice) adds nothing."""
+    items = list(items if items is not None else order.items.all())
+    if not items:
+        return []
+    live = list(GameServer.objects.alive().filter(store_id=order.store_id))
+    actions = (DeliveryAction.objects.filter(product_id__in={i.product_id for i in items},
+                                             trigger=trigger)
+               .prefetch_related("servers").order_by("sort_order", "id"))
+    by_product: dict[int, list[DeliveryAction]] = {}
+    for action in actions:
+        by_product.setdefault(action.product_id, []).append(action)
+    command_type = Cmd.Type(trigger)
+    rows: list[DeliveryCommand] = []
+    for item in items:
+        values = placeholder_values(order, item)
+        for action in by_product.get(item.product_id, []):
+            units = item.quantity if action.repeat_per_quantity else 1
+            for server in _targets(action, live):
+                for index, template in enumerate(action.commands):
+                    for unit in range(units):
+                        rows.append(Cmd(
+                            store_id=order.store_id, server=server, order=order,
+                            order_item=item, action=action,
+                            dedupe_key=f"{cause}:{item.pk}:{action.pk}:{index}:{server.pk}:{unit}",
+                            type=command_type, command=template,
+                            placeholders=values,
+                            require_online=action.require_online and trigger == "purchase",
+                            player_name=values["player"], player_uuid=values["uuid"],
+                            player_steam_id=values["steam_id"]))
+    known = set(Cmd.objects.filter(dedupe_key__in=[r.dedupe_key for r in rows])
+                .values_list("dedupe_key", flat=True))
+    rows = [r for r in rows if r.dedupe_key not in known]
+    if not rows:
+        return []
+    created = Cmd.objects.bulk_create(rows)
+    if not created or created[0].pk is None:  # backends that do not return ids
+        created = list(Cmd.objects.filter(dedupe_key__in=[r.dedupe_key for r in rows]))
+    DeliveryLog.objects.bulk_create([
+        DeliveryLog(store_id=c.store_id, command=c, kind=DeliveryLog.Kind.QUEUED,
+                    message=f"{c.type} command queued", actor=actor) for c in created])
+    bump_servers(c.server_id for c in created)
+    return created
+
+
+def cancel_open(*, order: Order, types: Iterable[str], reason: str, actor: str = "system",
+                server: GameServer | None = None) -> int:
+    """Cancel the order's commands of ``types`` that have not run."""
+    qs = Cmd.objects.filter(order=order, type__in=list(types), status__in=Cmd.OPEN)
+    if server is not None:
+        qs = qs.filter(server=server)
+    return _cancel(qs, reason=reason, actor=actor)
+
+
+def _cancel(qs, *, reason: str, actor: str) -> int:
+    victims = list(qs.only("pk", "store_id", "server_id", "attempt_count"))
+    if not victims:
+        return 0
+    now = timezone.now()
+    Cmd.objects.filter(pk__in=[c.pk for c in victims], status__in=Cmd.OPEN).update(
+        status=Cmd.Status.CANCELLED, cancelled_at=now, updated_at=now, execute_after=None)
+    DeliveryLog.objects.bulk_create([
+        DeliveryLog(store_id=c.store_id, command_id=c.pk, kind=DeliveryLog.Kind.CANCELLED,
+                    message=reason[:1000], attempt=c.attempt_count, actor=actor)
+        for c in victims])
+    bump_servers(c.server_id for c in victims)
+    return len(victims)
+
+
+# -- the business events ----------------------------------------------------------------------
+
+def on_order_paid(*, order: Order) -> list[DeliveryCommand]:
+    """Purchase commands; items with nothing to run are delivered at once."""
+    created = queue_commands(order=order, trigger="purchase", cause="purchase")
+    refresh_order(order=order)
+    return created
+
+
+def on_order_refunded(*, order: Order, actor: str) -> list[DeliveryCommand]:
+    """A full refund: unrun purchase commands are cancelled, then the refund commands of the
+    items the player actually received are queued."""
+    if order.refunded_amount < order.total:
+        return []  # partial refunds take nothing back (docs/delivery.md)
+    return _take_back(order=order, trigger="refund", cause="refund",
+                      reason="order refunded before delivery", actor=actor)
+
+
+def on_dispute_opened(*, order: Order, dispute_id: str, actor: str) -> list[DeliveryCommand]:
+    return _take_back(order=order, trigger="chargeback", cause=f"chargeback-{dispute_id}",
+                      reason="payment disputed before delivery", actor=actor)
+
+
+def on_subscription_ended(*, order: Order, subscription_id: int) -> list[DeliveryCommand]:
+    return _take_back(order=order, trigger="subscription_cancel",
+                      cause=f"subscription-{subscription_id}",
+                      reason="subscription ended before delivery", actor="system")
+
+
+def _take_back(*, order: Order, trigger: str, cause: str, reason: str,
+               actor: str) -> list[DeliveryCommand]:
+    cancel_open(order=order, types=[Cmd.Type.PURCHASE], reason=reason, actor=actor)
+    received = [item for item in order.items.all() if _received(item)]
+    created = queue_commands(order=order, trigger=trigger, cause=cause, items=received,
+                             actor=actor)
+    refresh_order(order=order, emit_events=False)
+    return created
+
+
+def _received(item: OrderItem) -> bool:
+    """The player got something of this item: a purchase command ran, or it had none."""
+    purchase = Cmd.objects.filter(order_item=item, type=Cmd.Type.PURCHASE)
+    return (not purchase.exists()
+            or purchase.filter(status=Cmd.Status.COMPLETED).exists())
+
+
+# -- item and order state ---------------------------------------------------------------------
+
+def _item_status(item: OrderItem) -> str:
+    statuses = set(Cmd.objects.filter(order_item=item, type=Cmd.Type.PURCHASE)
+                   .values_list("status", flat=True))
+    if not statuses:
+        if item.delivery_status == Item.CANCELLED:
+            return Item.CANCELLED  # cancelled unpaid, or refunded before anything was queued
+        # Nothing to run: delivered, unless the product has purchase commands that found no
+        # server (the store has none yet); that item waits for the owner.
+        has_actions = DeliveryAction.objects.filter(product_id=item.product_id,
+                                                    trigger="purchase").exists()
+        return Item.PENDING if has_actions else Item.DELIVERED
+    if Cmd.Status.FAILED in statuses:
+        return Item.FAILED
+    if statuses & set(Cmd.OPEN):
+        return Item.PENDING
+    if Cmd.Status.COMPLETED in statuses:
+        return Item.DELIVERED
+    return Item.CANCELLED
+
+
+def refresh_order(*, order: Order, emit_events: bool = True, server: GameServer | None = None,
+                  now: datetime | None = None) -> None:
+    """Recompute the order's items from their purchase commands; announce a full delivery.
+
+    Only a paid order that is still ``processing`` can become ``completed``; refunded or
+    disputed orders keep their status while their items settle.
+    """
+    now = now or timezone.now()
+    items = list(order.items.all())
+    for item in items:
+        status = _item_status(item)
+        if status != item.delivery_status:
+            item.delivery_status = status
+            item.delivered_at = now if status == Item.DELIVERED else None
+            item.save(update_fields=["delivery_status", "delivered_at"])
+    all_delivered = all(i.delivery_status == Item.DELIVERED for i in items)
+    if not (emit_events and all_delivered and order.status == Order.Status.PROCESSING):
+        return
+    order.status = Order.Status.COMPLETED
+    order.updated_at = now
+    order.save(update_fields=["status", "updated_at"])
+    has_commands = Cmd.objects.filter(order=order, type=Cmd.Type.PURCHASE).exists()
+    if server is None and has_commands:
+        last = (Cmd.objects.filter(order=order, type=Cmd.Type.PURCHASE,
+                                   status=Cmd.Status.COMPLETED)
+                .select_related("server").order_by("-completed_at", "-id").first())
+        server = last.server if last else None
+    delivery_type = ("rcon" if has_commands
+                     else "download" if all(i.product_type == "download" for i in items)
+                     else "manual")
+    data = payloads.completed_data(order, items, delivery_type=delivery_type, server=server,
+                                   completed_at=now)
+    emit(store=order.store, event_type="delivery.completed", data=data)
+    emit(store=order.store, event_type="order.completed", data=order_data(order))
+
+
+def announce_failure(*, order: Order, command: DeliveryCommand, now: datetime) -> None:
+    refresh_order(order=order, emit_events=False, now=now)
+    item = OrderItem.objects.get(pk=command.order_item_id)
+    emit(store=order.store, event_type="delivery.failed", data=payloads.failed_data(
+        order, [item], error=command.last_error, error_code=command.last_error_code,
+        attempt_count=command.attempt_count, server=command.server, failed_at=now))
