@@ -130,6 +130,7 @@ class Agent:
         if self._duplicate_logged:
             log.info("this agent now holds the server; resuming")
             self._duplicate_logged = False
+        changed = pending.status == 200 and (pending.etag is None or pending.etag != self.etag)
         if pending.status == 200:
             self.etag = pending.etag
             self.commands = self._parse(pending.commands)
@@ -139,8 +140,10 @@ class Agent:
         done = await self._run_commands()
         if done or pending.meta.get("more"):
             return  # the list changed because of us: ask again straight away
-        if wait and held >= wait / 2:
-            return  # the platform held the request: that was the pause
+        if wait and (held >= wait / 2 or (changed and pending.etag)):
+            # The platform held the request (that was the pause) or answered early because
+            # the list changed: ask again at once, the next request waits on the new ETag.
+            return
         gap = max(self.config.poll_seconds, self.next_poll_seconds)
         if self.waiting:
             gap = min(gap, self.config.online_check_seconds)
