@@ -3,6 +3,7 @@ the game-server simulator, and shopkeep-agent, plus platform_ctl to buy and read
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -148,7 +150,8 @@ class World:
         return [c for c in commands if not c.startswith("list")]
 
     # -- agent -------------------------------------------------------------------------
-    def agent_config(self, name: str = "agent", **secrets: str) -> Path:
+    def agent_config(self, name: str = "agent", *, rcon_port: int | None = None,
+                     **secrets: str) -> Path:
         folder = self.tmp / name
         folder.mkdir(exist_ok=True)
         path = folder / "shopkeep-agent.toml"
@@ -160,14 +163,14 @@ class World:
             f"poll_seconds = {self.poll_seconds}\n"
             "[game]\n"
             'type = "source_rcon"\n'
-            f"port = {self.rcon_port}\n"
+            f"port = {rcon_port or self.rcon_port}\n"
             f'password = "{RCON_PASSWORD}"\n'
             "timeout = 5\n"
             "[agent]\n"
             f"online_check_seconds = {self.online_check_seconds}\n")
         return path
 
-    def start_agent(self, name: str = "agent", **secrets: str) -> subprocess.Popen:
+    def start_agent(self, name: str = "agent", **secrets: Any) -> subprocess.Popen:
         config = self.tmp / name / "shopkeep-agent.toml"
         if not config.exists() or secrets:
             config = self.agent_config(name, **secrets)
@@ -192,3 +195,55 @@ class World:
             _kill(proc)
         _kill(self.simulator)
         self.stop_platform()
+
+
+class SlowLink:
+    """A TCP proxy on 127.0.0.1 that holds every answer from the game for ``delay`` seconds,
+    like a busy or distant game server: commands spend real time in flight, so a SIGKILL at a
+    random moment can land between the journal's "started" and the result."""
+
+    def __init__(self, target_port: int, delay: float) -> None:
+        self.target_port = target_port
+        self.delay = delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=self._pump, args=(client, upstream, 0.0),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, self.delay),
+                             daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket, delay: float) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if delay:
+                    time.sleep(delay)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
