@@ -46,7 +46,7 @@ def _race(n: int, work) -> tuple[list, list[BaseException]]:
         try:
             barrier.wait()
             results.append(work(i))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -119,7 +119,8 @@ def test_two_agents_polling_at_once_only_one_holds_the_server():
 def web_process(tmp_path):
     """The ASGI app in its own process on this test database."""
     s = connection.settings_dict
-    url = f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    url = (f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:"
+           f"{s['PORT'] or 5432}/{s['NAME']}")
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("SHOPKEEP_") and k != "DJANGO_SETTINGS_MODULE"}

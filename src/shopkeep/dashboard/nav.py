@@ -19,7 +19,7 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section("Overview", "dashboard:overview", Perm.STORE_VIEW),
     Section("Products", "dashboard:products", Perm.CATALOG_VIEW),
-    Section("Servers", None, Perm.SERVERS_MANAGE, "arrives with delivery"),
+    Section("Servers", "dashboard:servers", Perm.SERVERS_MANAGE),
     Section("Orders", "dashboard:orders", Perm.ORDERS_VIEW),
     Section("Subscriptions", "dashboard:subscriptions", Perm.ORDERS_VIEW),
     Section("Customers", "dashboard:customers", Perm.CUSTOMERS_VIEW),

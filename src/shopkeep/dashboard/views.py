@@ -26,6 +26,7 @@ from shopkeep.dashboard.forms import (
     StoreSettingsForm,
     TokenCreateForm,
 )
+from shopkeep.delivery import selectors as delivery_selectors
 from shopkeep.orders.models import Order
 from shopkeep.stores import selectors, services
 from shopkeep.stores.audit import Actor
@@ -75,6 +76,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     }
     if role_has(request.membership.role, Perm.ORDERS_VIEW):
         context["sales"] = _sales_last_30_days(store)
+    if role_has(request.membership.role, Perm.SERVERS_MANAGE):
+        context["delivery"] = {
+            "queue": delivery_selectors.store_queue_counts(store=store),
+            "duplicates": delivery_selectors.duplicate_agent_servers(store=store)}
     return render(request, "dashboard/overview.html", context)
 
 

@@ -17,6 +17,7 @@ from shopkeep.core.errors import ServiceError
 from shopkeep.core.money import from_minor
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
+from shopkeep.delivery import selectors as delivery_selectors
 from shopkeep.disputes.models import Dispute
 from shopkeep.events.models import Event
 from shopkeep.orders import selectors
@@ -119,6 +120,8 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "can_simulate": can_refund and _can_simulate(store, order),
         "open_dispute": next((d for d in disputes if d.status not in Dispute.RESOLVED), None),
         "subscriptions": order.subscriptions.select_related("product"),
+        "deliveries": delivery_selectors.order_deliveries(order=order),
+        "can_retry_delivery": role_has(request.membership.role, Perm.SERVERS_MANAGE),
     })
 
 

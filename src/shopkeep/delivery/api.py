@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
+from shopkeep.core.errors import ServiceError
 from shopkeep.core.pagination import PagePagination
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.delivery import selectors, services
@@ -199,9 +200,20 @@ def order_deliveries(request: HttpRequest, order_id: int):
     return list(selectors.order_deliveries(order=order))
 
 
-@router.post("/orders/{order_id}/deliveries/retry", auth=scope("servers:write"))
-def order_retry(request: HttpRequest, order_id: int, payload: RetryIn | None = None) -> dict:
+@router.post("/orders/{order_id}/deliveries/retry", auth=scope("servers:write"),
+             openapi_extra={"requestBody": {"required": False, "content": {
+                 "application/json": {"schema": RetryIn.model_json_schema()}}}})
+def order_retry(request: HttpRequest, order_id: int) -> dict:
+    """Retry every failed command of the order, or only ``command_ids``. The body is optional,
+    so it is read here rather than by a required body parameter."""
+    command_ids = None
+    if request.body.strip():
+        try:
+            command_ids = RetryIn.model_validate_json(request.body).command_ids
+        except ValueError:
+            raise ServiceError("invalid_body", "Send {\"command_ids\": [...]} or no body.") \
+                from None
     order = get_for_store(Order, request.store, pk=order_id)
     retried = services.commands_retry(store=request.store, actor=_actor(request), order=order,
-                                      command_ids=payload.command_ids if payload else None)
+                                      command_ids=command_ids)
     return {"retried": retried}

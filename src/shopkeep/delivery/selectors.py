@@ -19,7 +19,7 @@ def servers(*, store: Store) -> QuerySet[GameServer]:
         pending_count=Count("commands", filter=Q(commands__status=Cmd.Status.PENDING)),
         retrying_count=Count("commands", filter=Q(commands__status=Cmd.Status.RETRYING)),
         failed_count=Count("commands", filter=Q(commands__status=Cmd.Status.FAILED)),
-    )
+    ).order_by("name", "id")  # Meta.ordering does not apply to aggregated queries
 
 
 def server_commands(*, server: GameServer, status: str = "") -> QuerySet[DeliveryCommand]:
