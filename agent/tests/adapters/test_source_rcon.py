@@ -178,7 +178,9 @@ def test_reconnects_after_the_server_drops_the_connection_between_commands():
         ):
             first = await adapter.execute("op Steve")
             assert sim.drop_connections() == 1
-            await asyncio.sleep(0.05)  # let the EOF arrive, as it would between two polls
+            # Between two polls the EOF has long arrived; wait for exactly that, not a delay.
+            while adapter._connected():
+                await asyncio.sleep(0.01)
             second = await adapter.execute("whitelist add Steve")
             return first, second, sim.world.executed
 

@@ -94,6 +94,7 @@ RUST_ERRORS = _patterns(
         r"^Player not found",
         r"^No player (?:was )?found",
         r"^Couldn't find user",
+        r"^(?:Player|User) '.*' not found",  # Oxide (oxide.usergroup, oxide.grant)
     ],
     COMMAND_FAILED=[r"^Invalid (?:item|arguments?|SteamID)", r"^Usage: "],
 )

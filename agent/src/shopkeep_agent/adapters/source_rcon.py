@@ -242,8 +242,7 @@ class SourceRconAdapter(Adapter):
                 self._players_command += 1  # an older server: remember and use the fallback
                 continue
             raise AdapterError(
-                f"RCON {self.host}:{self.port}: {command!r} failed: {result.output.strip()}",
-                command_sent=True,
+                f"RCON {self.host}:{self.port}: {command!r} failed: {result.output.strip()}"
             )
 
     # -- plumbing ---------------------------------------------------------------------------
