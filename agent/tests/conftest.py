@@ -7,7 +7,6 @@ from typing import Any, Callable
 
 import pytest
 from fakeplatform import SERVER, STORE, FakePlatform
-
 from shopkeep_agent.adapters.base import Adapter, AdapterError, Player, Result
 from shopkeep_agent.config import Config
 from shopkeep_agent.journal import Journal

@@ -87,7 +87,7 @@ class FakePlatform:
 
     def _etag(self, due: list[dict[str, Any]]) -> str:
         key = ",".join(f"{c['id']}:{c['attempt_count']}" for c in due)
-        return '"' + hashlib.sha1(key.encode()).hexdigest()[:16] + '"'
+        return '"' + hashlib.sha256(key.encode()).hexdigest()[:16] + '"'
 
     def pending(self, query: dict[str, str], if_none_match: str | None):
         limit = int(query.get("limit", 100))

@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from shopkeep_agent.config import ConfigError, fingerprint, load_config
 
 GOOD = """

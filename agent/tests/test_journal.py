@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from shopkeep_agent.journal import (
     CRASHED,
     RECONFIRM,
@@ -126,7 +125,7 @@ def test_a_second_process_cannot_open_the_same_journal(tmp_path):
     held = Journal(path)
     code = (f"from shopkeep_agent.journal import Journal, JournalLocked\n"
             f"try:\n    Journal({path!r})\nexcept JournalLocked:\n    raise SystemExit(7)\n")
-    result = subprocess.run([sys.executable, "-c", code], timeout=30)
+    result = subprocess.run([sys.executable, "-c", code], timeout=30)  # noqa: S603
     assert result.returncode == 7
     with pytest.raises(JournalLocked):
         Journal(path)

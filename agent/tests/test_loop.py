@@ -4,7 +4,6 @@ import time
 
 from conftest import wait_until
 from fakeplatform import STORE
-
 from shopkeep_agent.config import load_config
 from shopkeep_agent.journal import CRASHED, Journal
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from shopkeep_agent.placeholders import UnsafePlaceholder, render, unsafe_reason
 
 VALUES = {"player": "Steve", "quantity": "2", "uuid": "069a79f4-44e9-4726-a5be-fca90e38aaf5"}

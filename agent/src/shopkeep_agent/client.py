@@ -7,6 +7,7 @@ adapter and a SIGTERM during a 30-second long-poll can exit without waiting for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 import ssl
@@ -130,11 +131,12 @@ class PlatformClient:
 
         def work() -> None:
             try:
-                result = self.request(method, path, **kwargs)
+                outcome = (self.request(method, path, **kwargs), None)
             except BaseException as exc:
-                loop.call_soon_threadsafe(settle, None, exc)
-            else:
-                loop.call_soon_threadsafe(settle, result, None)
+                outcome = (None, exc)
+            # RuntimeError: the loop is gone (the agent stopped during a long-poll).
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, *outcome)
 
         threading.Thread(target=work, name="shopkeep-agent-http", daemon=True).start()
         return await future
