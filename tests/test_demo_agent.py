@@ -58,6 +58,7 @@ def test_serve_starts_the_simulator_and_agent_without_the_password_in_argv():
     demo_seed()
     password = _config(demo_agent_prepare_for_demo())["game"]["password"]
     (simulator, sim_env), (agent, agent_env) = demo_agent_commands()
+    assert agent_env == {}
     assert simulator[1:3] == ["-m", "shopkeep_agent.simulator"]
     assert agent[1:3] == ["-m", "shopkeep_agent.cli"] and agent[-1] == "run"
     assert password not in " ".join(simulator + agent)
