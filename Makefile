@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml agent/pyproject.toml
-	$(BIN)/pip install --quiet -e . -e ./agent
+	$(BIN)/pip install --quiet -e . -e './agent[webrcon]'
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed

@@ -69,11 +69,13 @@ def migrate_var_dir(var: Path) -> None:
 
 class World:
     def __init__(self, tmp: Path, *, poll_seconds: int = 30, online_check_seconds: int = 2,
-                 rate_limit: int | None = None) -> None:
+                 rate_limit: int | None = None, database_url: str | None = None) -> None:
         self.tmp = tmp
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = platform_env(tmp / "var")
+        if database_url:
+            self.env["SHOPKEEP_DATABASE_URL"] = database_url
         if rate_limit is not None:
             self.env["SHOPKEEP_AGENT_RATE_LIMIT"] = str(rate_limit)
         self.poll_seconds = poll_seconds
@@ -101,7 +103,8 @@ class World:
         if template is not None:
             shutil.copytree(template, var)
         else:
-            migrate_var_dir(var)
+            subprocess.run([sys.executable, "-m", "shopkeep.cli", "migrate", "--quiet"],
+                           env=self.env, cwd=ROOT, check=True, timeout=180)
         self.shop = self.ctl("setup")
         return self
 
@@ -151,6 +154,7 @@ class World:
 
     # -- agent -------------------------------------------------------------------------
     def agent_config(self, name: str = "agent", *, rcon_port: int | None = None,
+                     long_poll: bool = True, poll_seconds: int | None = None,
                      **secrets: str) -> Path:
         folder = self.tmp / name
         folder.mkdir(exist_ok=True)
@@ -160,7 +164,8 @@ class World:
             f'url = "{self.url}"\n'
             f'store_secret = "{secrets.get("store_secret", self.shop["store_secret"])}"\n'
             f'server_secret = "{secrets.get("server_secret", self.shop["server_secret"])}"\n'
-            f"poll_seconds = {self.poll_seconds}\n"
+            f"poll_seconds = {poll_seconds or self.poll_seconds}\n"
+            f"long_poll = {'true' if long_poll else 'false'}\n"
             "[game]\n"
             'type = "source_rcon"\n'
             f"port = {rcon_port or self.rcon_port}\n"

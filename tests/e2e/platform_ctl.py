@@ -61,7 +61,9 @@ def cmd_setup(args: argparse.Namespace) -> dict:
             "store_secret": store_secret, "server_secret": server_secret}
 
 
-def cmd_buy(args: argparse.Namespace) -> dict:
+def buy_one(product_id: int, player: str) -> str:
+    """One order paid on the sandbox's hosted page; returns once the payment is committed
+    and the delivery commands are queued. Returns the order number."""
     from shopkeep.catalog.models import Product
     from shopkeep.customers.services import CustomerInput
     from shopkeep.orders.models import Order
@@ -69,19 +71,20 @@ def cmd_buy(args: argparse.Namespace) -> dict:
     from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
     from shopkeep.payments.models import SandboxSession
 
-    product = Product.objects.select_related("store").get(pk=args.product)
-    numbers = []
-    for _ in range(args.count):
-        order = order_create(store=product.store, lines=[Line(product.pk, 1)],
-                             customer=CustomerInput(email=_email(args.player),
-                                                    player_name=args.player, name="Player"))
-        checkout_start(order=order, success_url="/done", cancel_url="/basket")
-        session = SandboxSession.objects.get(reference=order.order_number)
-        ok, message = SandboxGateway().pay(session_id=session.pk, card_number=CARD_OK)
-        if not ok:
-            raise SystemExit(f"payment failed: {message}")
-        numbers.append(Order.objects.get(pk=order.pk).order_number)
-    return {"orders": numbers}
+    product = Product.objects.select_related("store").get(pk=product_id)
+    order = order_create(store=product.store, lines=[Line(product.pk, 1)],
+                         customer=CustomerInput(email=_email(player), player_name=player,
+                                                name="Player"))
+    checkout_start(order=order, success_url="/done", cancel_url="/basket")
+    session = SandboxSession.objects.get(reference=order.order_number)
+    ok, message = SandboxGateway().pay(session_id=session.pk, card_number=CARD_OK)
+    if not ok:
+        raise SystemExit(f"payment failed: {message}")
+    return Order.objects.get(pk=order.pk).order_number
+
+
+def cmd_buy(args: argparse.Namespace) -> dict:
+    return {"orders": [buy_one(args.product, args.player) for _ in range(args.count)]}
 
 
 def _email(player: str) -> str:
