@@ -137,3 +137,15 @@ def test_output_is_kept_to_the_platforms_limit(journal):
     _start(journal)
     journal.finish(command_id=1, attempt=1, ok=True, output="x" * 10000)
     assert len(journal.entries_for(1)[0].output) == 4000
+
+
+def test_counts_summarise_outcomes_crashes_and_what_is_unreported(journal):
+    _start(journal, cid=1)
+    journal.finish(command_id=1, attempt=1, ok=True, output="ok")
+    journal.mark_reported(command_id=1, attempt=1, answer="completed")
+    _start(journal, cid=2)
+    journal.finish(command_id=2, attempt=1, ok=False, error="x", error_code="COMMAND_FAILED")
+    _start(journal, cid=3)
+    journal.recover_crashed()
+    assert journal.counts() == {"total": 3, "confirmed": 1, "failed": 2, "unreported": 2,
+                                "crashed": 1}

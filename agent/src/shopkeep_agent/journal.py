@@ -227,7 +227,7 @@ class Journal:
             "sum(outcome = 'confirm') AS confirmed, sum(outcome = 'fail') AS failed, "
             "sum(state = 'finished' AND reported_at IS NULL) AS unreported, "
             "sum(error_code = ?) AS crashed FROM executions", (CRASHED,)).fetchone()
-        return {k: int(row[k] or 0) for k in row}
+        return {k: int(row[k] or 0) for k in row.keys()}  # noqa: SIM118 - a Row iterates values
 
 
 def _entry(row: sqlite3.Row) -> Entry:
