@@ -6,10 +6,9 @@ import subprocess
 import sys
 
 import pytest
+import shopkeep_agent
 from conftest import wait_until
 from fakeplatform import SERVER, STORE
-
-import shopkeep_agent
 
 
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
