@@ -53,7 +53,7 @@ ROUTES: dict[str, Route] = {
 # Routes served by other modules, each with its own outsider tests (tests/dashboard/...).
 OTHER_MODULES = {"shopkeep.dashboard.views_catalog", "shopkeep.dashboard.views_customers",
                  "shopkeep.dashboard.views_orders", "shopkeep.dashboard.views_subscriptions",
-                 "shopkeep.dashboard.views_servers"}
+                 "shopkeep.dashboard.views_payments", "shopkeep.dashboard.views_servers"}
 STORE_SCOPED = sorted(name for name, route in ROUTES.items() if route.args is not None)
 
 

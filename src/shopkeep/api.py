@@ -14,6 +14,7 @@ from shopkeep.delivery.api_agent import RateLimited
 from shopkeep.delivery.api_agent import router as agent_router
 from shopkeep.disputes.api import router as disputes_router
 from shopkeep.orders.api import router as orders_router
+from shopkeep.payments.api import router as payments_router
 from shopkeep.stores.api import router as store_router
 from shopkeep.stores.api_auth import InsufficientScope
 from shopkeep.subscriptions.api import router as subscriptions_router
@@ -92,3 +93,4 @@ api.add_router("/", subscriptions_router)
 api.add_router("/", disputes_router)
 api.add_router("/", delivery_router)
 api.add_router("/agent", agent_router)
+api.add_router("/", payments_router)

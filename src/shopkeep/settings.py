@@ -194,6 +194,15 @@ TASKS = {
     }
 }
 
+# Payments (docs/payments.md). Keys that encrypt stored gateway secrets: url-safe base64 of
+# 32 random bytes each; the first encrypts, all decrypt, so a new key goes first and
+# `shopkeep manage reencrypt_payment_secrets` moves old rows to it. Unset: one key derived
+# from SECRET_KEY (always accepted for decryption, so setting real keys later is a rotation).
+PAYMENT_ENCRYPTION_KEYS = env_list("SHOPKEEP_PAYMENT_ENCRYPTION_KEYS")
+# Where the stripe library sends API calls; tests point it at a local fake.
+STRIPE_API_BASE = env_str("SHOPKEEP_STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_TIMEOUT_SECONDS = env_int("SHOPKEEP_STRIPE_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

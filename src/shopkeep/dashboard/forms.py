@@ -25,8 +25,8 @@ class StoreSettingsForm(forms.Form):
     time_zone = forms.ChoiceField(choices=_TZ_CHOICES)
     game = forms.ChoiceField(choices=list(GAMES.items()), help_text="Decides how player "
                              "identities are checked at checkout.")
-    test_mode = forms.BooleanField(required=False, help_text="Orders are sandbox orders; no real "
-                                   "money moves.")
+    test_mode = forms.BooleanField(required=False, help_text="Orders are test orders (the sandbox, "
+                                   "or Stripe's test mode with a test key); no real money moves.")
 
 
 class MemberAddForm(forms.Form):

@@ -5,6 +5,7 @@ from shopkeep.dashboard import (
     views_catalog,
     views_customers,
     views_orders,
+    views_payments,
     views_servers,
     views_subscriptions,
 )
@@ -25,6 +26,10 @@ urlpatterns = [
     path("<slug:store_slug>/settings/tokens/<int:token_id>/revoke/", views.token_revoke,
          name="token_revoke"),
     path("<slug:store_slug>/settings/audit/", views.audit, name="audit"),
+    path("<slug:store_slug>/settings/payments/", views_payments.payments_settings,
+         name="payments"),
+    path("<slug:store_slug>/settings/payments/disconnect/", views_payments.payments_disconnect,
+         name="payments_disconnect"),
     path("<slug:store_slug>/products/", views_catalog.product_list, name="products"),
     path("<slug:store_slug>/products/new/", views_catalog.product_create, name="product_create"),
     path("<slug:store_slug>/products/<int:product_id>/", views_catalog.product_edit,

@@ -28,6 +28,7 @@ from shopkeep.dashboard.forms import (
 )
 from shopkeep.delivery import selectors as delivery_selectors
 from shopkeep.orders.models import Order
+from shopkeep.payments.selectors import going_live_problem
 from shopkeep.stores import selectors, services
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import ApiToken, Membership
@@ -105,6 +106,11 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     initial = {"name": store.name, "currency": store.currency, "time_zone": store.time_zone,
                "test_mode": store.test_mode, "game": store.game}
     form = StoreSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid() and store.test_mode \
+            and not form.cleaned_data["test_mode"]:
+        problem = going_live_problem(store=store)
+        if problem:
+            form.add_error("test_mode", problem)
     if request.method == "POST" and form.is_valid():
         try:
             services.store_update_settings(store=store, actor=Actor.for_user(request.user),

@@ -75,12 +75,12 @@ def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | De
 
 
 def refund_execute(*, refund_id: int) -> str:
-    refund = Refund.objects.select_related("order").filter(pk=refund_id).first()
+    refund = Refund.objects.select_related("order__store").filter(pk=refund_id).first()
     if refund is None or refund.status != Refund.Status.PENDING:
         return "nothing to do"
     order = refund.order
     try:
-        result = get_gateway(order.payment_gateway).refund(
+        result = get_gateway(order.payment_gateway, store=order.store).refund(
             payment_id=order.gateway_payment_id, amount_minor=to_minor(refund.amount,
                                                                        order.currency),
             currency=order.currency, reason=refund.reason,

@@ -28,6 +28,7 @@ from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data, payment_failed_data
 from shopkeep.payments.gateways import get_gateway
 from shopkeep.payments.gateways.base import CheckoutRequest, GatewayError, SubscriptionTerms
+from shopkeep.payments.selectors import checkout_gateway
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.models import Store
 
@@ -103,10 +104,13 @@ def _release_stock(order: Order) -> None:
 @transaction.atomic
 def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
                  billing_address: dict | None = None, phone: str = "",
-                 gateway: str = "sandbox") -> Order:
-    """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy)."""
+                 gateway: str = "") -> Order:
+    """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
+
+    ``gateway`` defaults to the store's: Stripe once connected, else the sandbox."""
     if store.status != Store.Status.ACTIVE:
         raise ServiceError("store_closed", "This store is not taking orders.")
+    gateway = gateway or checkout_gateway(store=store)
     merged = _merge(lines)
     products = {p.pk: p for p in Product.objects.on_sale().filter(store=store, pk__in=merged)}
     missing = [pid for pid in merged if pid not in products]
@@ -162,7 +166,7 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> str:
 
     Runs outside a transaction: the gateway call must not hold the order's row lock.
     """
-    gateway = get_gateway(order.payment_gateway)
+    gateway = get_gateway(order.payment_gateway, store=order.store)
     items = list(order.items.all())
     product = items[0].product if len(items) == 1 else None
     terms = (SubscriptionTerms(interval=product.billing_interval, trial_days=product.trial_days)

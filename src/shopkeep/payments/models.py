@@ -97,3 +97,32 @@ class SandboxRefund(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class StripeConnection(models.Model):
+    """A store's Stripe account. Secrets are sealed (``payments.sealed``), never shown again:
+    the page and the API show only the mode and the last four characters."""
+
+    store = models.OneToOneField("stores.Store", on_delete=models.CASCADE,
+                                 related_name="stripe_connection")
+    account_id = models.CharField(max_length=64)
+    account_name = models.CharField(max_length=200, blank=True)
+    livemode = models.BooleanField()
+    secret_key_sealed = models.TextField()
+    secret_key_last4 = models.CharField(max_length=4)
+    webhook_secret_sealed = models.TextField()
+    webhook_secret_last4 = models.CharField(max_length=4)
+    connected_at = models.DateTimeField(default=timezone.now)
+    connected_by = models.CharField(max_length=200, blank=True)
+    # What the settings page reports about the webhook: whether Stripe reached us yet, and
+    # whether something reached us that the signing secret could not verify.
+    first_event_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_event_type = models.CharField(max_length=64, blank=True)
+    last_signature_failure_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.account_id} ({'live' if self.livemode else 'test'})"
+
+    def seal_context(self, field: str) -> str:
+        return f"stripe:{self.store_id}:{field}"

@@ -8,7 +8,7 @@ hourly reconciliation repairs anything still missing.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -17,9 +17,11 @@ from django.utils import timezone
 from shopkeep.disputes.services import dispute_open, dispute_resolve
 from shopkeep.orders.refunds import refund_record_external
 from shopkeep.orders.services import order_mark_paid, order_payment_failed
-from shopkeep.payments.gateways.base import NOTICE_KINDS, Notice
+from shopkeep.payments.gateways.base import NOTICE_KINDS, Notice, SubscriptionState
 from shopkeep.payments.models import GatewayEvent
+from shopkeep.stores.audit import Actor
 from shopkeep.subscriptions.services import (
+    subscription_apply_gateway_state,
     subscription_cancelled_by_gateway,
     subscription_payment_failed,
     subscription_renewed,
@@ -83,7 +85,8 @@ def _notice_from_payload(payload: dict) -> Notice:
     for key in ("occurred_at", "period_start", "period_end", "evidence_due_by"):
         if data.get(key):
             data[key] = datetime.fromisoformat(data[key].replace("Z", "+00:00"))
-    return Notice(**data)
+    known = {f.name for f in fields(Notice)}
+    return Notice(**{key: value for key, value in data.items() if key in known})
 
 
 def _apply(gateway: str, n: Notice) -> str:
@@ -113,7 +116,7 @@ def _apply(gateway: str, n: Notice) -> str:
     if n.kind == "refund.failed":
         return "ignored"
     if n.kind in ("subscription.renewed", "subscription.payment_failed",
-                  "subscription.cancelled"):
+                  "subscription.cancelled", "subscription.updated"):
         if not Subscription.objects.filter(payment_gateway=gateway,
                                            gateway_subscription_id=n.subscription_id).exists():
             return ""
@@ -121,6 +124,8 @@ def _apply(gateway: str, n: Notice) -> str:
             done = subscription_renewed(gateway=gateway, subscription_id=n.subscription_id,
                                         period_start=n.period_start, period_end=n.period_end,
                                         amount_minor=n.amount_minor, renewed_at=n.occurred_at)
+        elif n.kind == "subscription.updated":
+            done = _apply_state(gateway, n)
         elif n.kind == "subscription.payment_failed":
             done = subscription_payment_failed(gateway=gateway, subscription_id=n.subscription_id,
                                                error_code=n.error_code,
@@ -146,6 +151,18 @@ def _apply(gateway: str, n: Notice) -> str:
                                   resolved_at=n.occurred_at)
         return "dispute resolved" if dispute else _known_order(n.reference, "dispute closed")
     raise ValueError(n.kind)  # pragma: no cover - NOTICE_KINDS is checked above
+
+
+def _apply_state(gateway: str, n: Notice) -> bool:
+    if n.period_start is None or n.period_end is None:
+        return False
+    state = SubscriptionState(status=n.subscription_status or "active",
+                              current_period_start=n.period_start,
+                              current_period_end=n.period_end,
+                              cancel_at_period_end=n.cancel_at_period_end)
+    return bool(subscription_apply_gateway_state(
+        gateway=gateway, subscription_id=n.subscription_id, state=state, now=n.occurred_at,
+        actor=Actor.system(gateway)))
 
 
 def _known_order(reference: str, outcome: str) -> str:

@@ -17,3 +17,11 @@ def sandbox_bill_due() -> int:
 
 register_periodic(name="payments.sandbox_bill_due", task=sandbox_bill_due,
                   every=timedelta(minutes=1))
+
+
+@task()
+def stripe_charge_event(connection_id: int, event: dict) -> list[str]:
+    """A verified charge.refunded / charge.dispute.* event; needs Stripe's API, so a worker."""
+    from shopkeep.payments.stripe_charges import stripe_charge_event_apply
+
+    return stripe_charge_event_apply(connection_id=connection_id, event=event)

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from shopkeep.payments import views
+from shopkeep.payments import stripe_webhook, views
 
 app_name = "payments"
 
 urlpatterns = [
     path("sandbox/<str:session_id>/", views.sandbox_pay, name="sandbox_pay"),
     path("callbacks/<str:gateway>/", views.callback, name="callback"),
+    path("stripe/<str:store_id>/webhook/", stripe_webhook.stripe_webhook, name="stripe_webhook"),
 ]

@@ -43,7 +43,7 @@ def sandbox_pay(request: HttpRequest, session_id: str) -> HttpResponse:
         "error": error, "card": card}, status=402 if error else 200)
 
 
-def _too_large(request: HttpRequest) -> bool:
+def body_too_large(request: HttpRequest) -> bool:
     # Check the declared length before reading: past DATA_UPLOAD_MAX_MEMORY_SIZE (1 MiB),
     # reading request.body raises RequestDataTooBig, which Django answers 400, not 413.
     try:
@@ -62,7 +62,7 @@ def callback(request: HttpRequest, gateway: str) -> HttpResponse:
     """Where a provider posts its notices. Signed; a replay is answered 200 and ignored."""
     if gateway not in available_gateways():
         raise Http404("Unknown gateway")
-    if _too_large(request):
+    if body_too_large(request):
         return JsonResponse({"error": {"code": "too_large", "message": "Body too large."}},
                             status=413)
     try:

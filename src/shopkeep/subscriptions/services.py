@@ -23,7 +23,7 @@ from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
 from shopkeep.orders.models import Order
 from shopkeep.payments.gateways import get_gateway
-from shopkeep.payments.gateways.base import GatewayError, Notice
+from shopkeep.payments.gateways.base import GatewayError, Notice, SubscriptionState
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
 from shopkeep.stores.models import Store
@@ -176,7 +176,7 @@ def subscription_cancel(*, store: Store, actor: Actor, subscription: Subscriptio
     reason = clean_line(reason, max_length=300) or (
         "Customer requested cancellation" if by_customer else "Cancelled by the store")
     try:
-        get_gateway(subscription.payment_gateway).cancel_subscription(
+        get_gateway(subscription.payment_gateway, store=store).cancel_subscription(
             subscription_id=subscription.gateway_subscription_id, at_period_end=at_period_end)
     except GatewayError as exc:
         raise ServiceError("gateway_error", exc.message) from None
@@ -224,14 +224,13 @@ def subscriptions_retry_due(*, now: datetime | None = None) -> int:
     count = 0
     due = Subscription.objects.filter(status=Subscription.Status.PAST_DUE,
                                       next_retry_at__lte=now)
-    for sub in due.only("pk", "payment_gateway", "gateway_subscription_id",
-                        "next_retry_at")[:500]:
+    for sub in due.select_related("store")[:500]:
         claimed = Subscription.objects.filter(pk=sub.pk, next_retry_at=sub.next_retry_at).update(
             next_retry_at=None)
         if not claimed:
             continue
         try:
-            get_gateway(sub.payment_gateway).retry_subscription_payment(
+            get_gateway(sub.payment_gateway, store=sub.store).retry_subscription_payment(
                 subscription_id=sub.gateway_subscription_id)
         except GatewayError as exc:
             logger.warning("retry of subscription %s failed at the gateway: %s", sub.pk, exc)
@@ -254,7 +253,7 @@ def subscriptions_reconcile(*, now: datetime | None = None) -> list[str]:
         status=Subscription.Status.CANCELED)
     for sub in candidates.select_related("store")[:2000]:
         try:
-            state = get_gateway(sub.payment_gateway).subscription_state(
+            state = get_gateway(sub.payment_gateway, store=sub.store).subscription_state(
                 subscription_id=sub.gateway_subscription_id)
         except GatewayError as exc:
             logger.warning("reconcile: cannot read subscription %s: %s", sub.pk, exc)
@@ -263,32 +262,48 @@ def subscriptions_reconcile(*, now: datetime | None = None) -> list[str]:
         if sub.status == Subscription.Status.CANCELED:
             if state.status != "canceled" and not state.cancel_at_period_end:
                 try:
-                    get_gateway(sub.payment_gateway).cancel_subscription(
+                    get_gateway(sub.payment_gateway, store=sub.store).cancel_subscription(
                         subscription_id=sub.gateway_subscription_id,
                         at_period_end=bool(sub.ends_at and sub.ends_at > now))
                     repairs.append(f"{label}: cancelled at the gateway too")
                 except GatewayError as exc:
                     logger.warning("reconcile: cannot cancel %s: %s", label, exc)
             continue
-        missed_renewal = (state.current_period_end > sub.current_period_end
-                          and state.status != "canceled")
-        if missed_renewal and subscription_renewed(
-                gateway=sub.payment_gateway, subscription_id=sub.gateway_subscription_id,
-                period_start=state.current_period_start, period_end=state.current_period_end,
-                amount_minor=None, renewed_at=now):
-            repairs.append(f"{label}: missed renewal applied")
-        if state.status == "canceled":
-            if subscription_cancelled_by_gateway(gateway=sub.payment_gateway,
-                                                 subscription_id=sub.gateway_subscription_id):
-                repairs.append(f"{label}: cancelled, as at the gateway")
-        elif state.cancel_at_period_end and not sub.cancel_at_period_end:
-            with transaction.atomic():
-                locked = _locked(sub.payment_gateway, sub.gateway_subscription_id)
-                if locked.status != Subscription.Status.CANCELED:
-                    _mark_cancelled(locked, at_period_end=True,
-                                    reason="Cancelled at the payment gateway",
-                                    actor=Actor.system("reconcile"))
-                    repairs.append(f"{label}: cancellation at period end recorded")
+        repairs += [f"{label}: {line}" for line in subscription_apply_gateway_state(
+            gateway=sub.payment_gateway, subscription_id=sub.gateway_subscription_id,
+            state=state, now=now, actor=Actor.system("reconcile"))]
     for line in repairs:
         logger.info("reconcile: %s", line)
+    return repairs
+
+
+def subscription_apply_gateway_state(*, gateway: str, subscription_id: str,
+                                     state: SubscriptionState, now: datetime,
+                                     actor: Actor) -> list[str]:
+    """Bring a live subscription in line with the gateway's view of it (the hourly
+    reconciliation, or a provider's "subscription changed" notice). Returns what changed."""
+    sub = (Subscription.objects.filter(payment_gateway=gateway,
+                                       gateway_subscription_id=subscription_id).first())
+    if sub is None or sub.status == Subscription.Status.CANCELED:
+        return []
+    repairs: list[str] = []
+    # Only a paid period counts: Stripe moves the period forward even when the renewal
+    # payment fails (the subscription is then past_due, and dunning handles it).
+    missed_renewal = (state.current_period_end > sub.current_period_end
+                      and state.status == "active")
+    if missed_renewal and subscription_renewed(
+            gateway=gateway, subscription_id=subscription_id,
+            period_start=state.current_period_start, period_end=state.current_period_end,
+            amount_minor=None, renewed_at=now):
+        repairs.append("missed renewal applied")
+    if state.status == "canceled":
+        if subscription_cancelled_by_gateway(gateway=gateway, subscription_id=subscription_id):
+            repairs.append("cancelled, as at the gateway")
+    elif state.cancel_at_period_end and not sub.cancel_at_period_end:
+        with transaction.atomic():
+            locked = _locked(gateway, subscription_id)
+            if locked.status != Subscription.Status.CANCELED:
+                _mark_cancelled(locked, at_period_end=True,
+                                reason="Cancelled at the payment gateway", actor=actor)
+                repairs.append("cancellation at period end recorded")
     return repairs

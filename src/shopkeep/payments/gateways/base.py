@@ -1,6 +1,6 @@
 """The gateway interface: what Shopkeep asks of a payment provider, and what it tells us back.
 
-Each provider is one module (``sandbox.py`` here, ``stripe.py`` in its own issue) behind this
+Each provider is one module (``sandbox.py``, ``stripe.py``) behind this
 small surface. Amounts cross it in minor units (cents, or yen for JPY) because that is what
 providers speak; the domain keeps ``Decimal``.
 
@@ -80,12 +80,16 @@ class Notice:
     dispute_status: str = ""
     evidence_due_by: datetime | None = None
     charge_id: str = ""
+    # subscription.updated: the provider's view of the subscription after a change made there
+    subscription_status: str = ""  # active, past_due or canceled (as SubscriptionState)
+    cancel_at_period_end: bool = False
     raw: dict = field(default_factory=dict)
 
 
 NOTICE_KINDS = frozenset({
     "payment.succeeded", "payment.failed", "refund.succeeded", "refund.failed",
     "subscription.renewed", "subscription.payment_failed", "subscription.cancelled",
+    "subscription.updated",
     "dispute.created", "dispute.closed",
 })
 

@@ -1,0 +1,66 @@
+"""Store API: the store's Stripe connection (status, connect, disconnect).
+
+Secrets go in once and never come back out: responses show the mode and the last four
+characters only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from shopkeep.payments.stripe_connect import stripe_connect, stripe_disconnect, stripe_status
+from shopkeep.stores.api_auth import scope
+from shopkeep.stores.audit import Actor
+
+router = Router(tags=["payments"])
+
+
+class StripeStatusOut(Schema):
+    connected: bool
+    webhook_url: str = Field(..., description="Paste this into Stripe: Developers > Webhooks")
+    events: list[str] = Field(..., description="Select these events on the Stripe endpoint")
+    store_test_mode: bool
+    checkout_gateway: str = Field(..., description="stripe or sandbox")
+    problem: str = Field(..., description="Why checkout cannot use this connection, if so")
+    account_id: str | None = None
+    account_name: str | None = None
+    mode: str | None = Field(None, description="live or test")
+    secret_key_hint: str | None = Field(None, examples=["sk_live_…4242"])
+    webhook_secret_hint: str | None = None
+    connected_at: datetime | None = None
+    connected_by: str | None = None
+    first_event_at: datetime | None = Field(None, description="When the first signed event "
+                                            "arrived; null until Stripe reached us")
+    last_event_at: datetime | None = None
+    last_event_type: str | None = None
+    last_signature_failure_at: datetime | None = Field(
+        None, description="Last time a request failed the signature check (a wrong secret)")
+
+
+class StripeConnectIn(Schema):
+    secret_key: str = Field(..., max_length=2000, description="sk_live_... or sk_test_...")
+    webhook_secret: str = Field(..., max_length=2000, description="whsec_...")
+
+
+@router.get("/payments/stripe", response=StripeStatusOut, auth=scope("store:read"),
+            summary="Stripe connection status and the webhook to configure")
+def stripe_status_api(request: HttpRequest):
+    return stripe_status(store=request.store)
+
+
+@router.put("/payments/stripe", response=StripeStatusOut, auth=scope("store:write"),
+            summary="Connect (or replace) Stripe; the keys are verified with Stripe first")
+def stripe_connect_api(request: HttpRequest, payload: StripeConnectIn):
+    stripe_connect(store=request.store, actor=Actor.for_token(request.api_token),
+                   secret_key=payload.secret_key, webhook_secret=payload.webhook_secret)
+    return stripe_status(store=request.store)
+
+
+@router.delete("/payments/stripe", response=StripeStatusOut, auth=scope("store:write"),
+               summary="Disconnect Stripe; refused while Stripe subscriptions are live")
+def stripe_disconnect_api(request: HttpRequest):
+    stripe_disconnect(store=request.store, actor=Actor.for_token(request.api_token))
+    return stripe_status(store=request.store)
