@@ -138,8 +138,11 @@ class Agent:
             if isinstance(next_poll, (int, float)) and not isinstance(next_poll, bool):
                 self.next_poll_seconds = max(5, min(60, int(next_poll)))
         done = await self._run_commands()
-        if done or pending.meta.get("more"):
-            return  # the list changed because of us: ask again straight away
+        if done:
+            # The list changed because of us (and meta.more may hold the next page): ask
+            # again straight away. Not on `more` alone: if every listed command waits for
+            # its player, asking again at once would spin.
+            return
         if wait and (held >= wait / 2 or (changed and pending.etag)):
             # The platform held the request (that was the pause) or answered early because
             # the list changed: ask again at once, the next request waits on the new ETag.
