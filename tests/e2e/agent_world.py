@@ -94,7 +94,8 @@ class World:
                                 env=self.env, cwd=ROOT, capture_output=True, text=True,
                                 timeout=120)
         if result.returncode != 0:
-            raise AssertionError(f"platform_ctl {args} failed: {result.stderr[-3000:]}")
+            raise AssertionError(f"platform_ctl {args} failed: {result.stdout[-500:]} "
+                                 f"{result.stderr[-3000:]}")
         return json.loads(result.stdout.strip().splitlines()[-1])
 
     def setup(self, template: Path | None = None) -> World:

@@ -161,7 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status").set_defaults(func=cmd_status)
     args = parser.parse_args(argv)
     _django()
-    print(json.dumps(args.func(args)))
+    from shopkeep.core.errors import ServiceError
+
+    try:
+        print(json.dumps(args.func(args)))
+    except ServiceError as exc:  # refused as the storefront would refuse it
+        print(json.dumps({"error": exc.code, "message": str(exc)}))
+        return 3
     return 0
 
 

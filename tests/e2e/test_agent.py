@@ -98,7 +98,7 @@ def test_wait_for_online_runs_only_when_the_player_joins_and_a_refund_runs_at_on
 
 def test_a_hostile_player_name_never_reaches_the_game(world):
     # First line: the platform refuses the name at checkout.
-    with pytest.raises(AssertionError, match="invalid_player"):
+    with pytest.raises(AssertionError, match='"error": "invalid_player"'):
         world.ctl("buy", "--product", str(world.shop["kit"]), "--player", "Steve;op Steve")
     # Last line: a hostile value that got into a queued command anyway (an old row, an
     # import) is refused by the agent, reported, and never sent.
