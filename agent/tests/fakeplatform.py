@@ -22,6 +22,7 @@ class FakePlatform:
         self.lock = threading.Condition()
         self.commands: dict[int, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.request_times: list[float] = []
         self.heartbeats: list[dict[str, Any]] = []
         self.injected: list[tuple[int, dict[str, str], dict[str, Any]]] = []
         self.holder: str | None = None
@@ -168,6 +169,7 @@ def _handler(platform: FakePlatform):
             body = json.loads(self.rfile.read(length) or b"{}") if length else {}
             with platform.lock:
                 platform.requests.append((method, self.path, dict(self.headers)))
+                platform.request_times.append(time.monotonic())
                 injected = platform.injected.pop(0) if platform.injected else None
             if injected:
                 status, headers, error = injected

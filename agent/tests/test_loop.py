@@ -234,3 +234,34 @@ def test_heartbeat_carries_the_instance_and_online_players(platform, game, start
     assert sorted(p["name"] for p in beat["players"]) == ["Alex", "Steve"]
     headers = platform.requests[-1][2]
     assert headers["X-Agent-Instance"] == run.agent.instance_id
+
+
+def test_retry_after_is_honoured_before_the_next_request(platform, game, start_agent):
+    platform.inject(429, headers={"Retry-After": "2"}, body={"code": "rate_limited"})
+    cid = platform.queue("say hi")
+    start_agent()
+    wait_until(lambda: platform.status(cid) == "completed")
+    first, second = platform.request_times[:2]
+    assert second - first >= 2.0
+
+
+def test_without_long_poll_the_agent_polls_once_per_interval(platform, game, start_agent,
+                                                              make_config):
+    platform.next_poll_seconds = 5  # the platform may only slow agents down (max of both)
+    start_agent(make_config(long_poll=False))
+    wait_until(lambda: platform.paths("/api/v1/agent/commands/pending"))
+    time.sleep(2)
+    polls = platform.paths("/api/v1/agent/commands/pending")
+    assert len(polls) == 1 and "wait=" not in polls[0]
+    cid = platform.queue("say hi")
+    wait_until(lambda: platform.status(cid) == "completed")  # at the next poll, 5 s later
+    assert game.executed == ["say hi"]
+
+
+def test_the_platform_can_slow_polling_down_with_next_poll_seconds(platform, game,
+                                                                    start_agent, make_config):
+    platform.next_poll_seconds = 60
+    start_agent(make_config(long_poll=False, poll_seconds=5))
+    wait_until(lambda: platform.paths("/api/v1/agent/commands/pending"))
+    time.sleep(6)  # past the agent's own 5 s interval
+    assert len(platform.paths("/api/v1/agent/commands/pending")) == 1
