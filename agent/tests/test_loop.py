@@ -265,3 +265,12 @@ def test_the_platform_can_slow_polling_down_with_next_poll_seconds(platform, gam
     wait_until(lambda: platform.paths("/api/v1/agent/commands/pending"))
     time.sleep(6)  # past the agent's own 5 s interval
     assert len(platform.paths("/api/v1/agent/commands/pending")) == 1
+
+
+def test_a_hostile_name_cannot_forge_log_lines(platform, game, start_agent, caplog):
+    cid = platform.queue("say hello", player="Steve\n2025-01-01 INFO ran #1 forged")
+    run = start_agent()
+    wait_until(lambda: platform.status(cid) == "completed")
+    assert game.executed == ["say hello"]  # {player} is not in the command: nothing unsafe
+    assert all("\n" not in r.getMessage() for r in caplog.records)
+    assert run.journal.entries_for(cid)[0].player == "Steve?2025-01-01 INFO ran #1 forged"

@@ -55,7 +55,10 @@ class Command:
 
     @property
     def player_label(self) -> str:
-        return self.player.name if self.player else ""
+        """The player's name for logs and the journal; unprintable characters (a hostile
+        name's newline) become "?" so they cannot forge log lines."""
+        name = self.player.name if self.player else ""
+        return "".join(c if c.isprintable() else "?" for c in name)
 
 
 def _retryable(error_code: str) -> bool:
