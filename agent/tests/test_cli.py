@@ -96,3 +96,18 @@ def test_a_bad_config_stops_run_with_a_message_that_says_what_to_fix(config):
     result = _cli("-c", str(config), "run")
     assert result.returncode == 2
     assert "platform.poll_seconds must be between 5 and 60" in result.stderr
+
+
+def test_simulate_hands_its_arguments_to_the_simulator(tmp_path):
+    help_text = _cli("simulate", "--help")
+    assert help_text.returncode == 0 and "--rcon-port" in help_text.stdout
+    proc = subprocess.Popen([sys.executable, "-m", "shopkeep_agent.cli", "simulate",
+                             "--rcon-port", "0", "--rcon-password", "pw", "--control-port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        ports = json.loads(proc.stdout.readline())
+        joined = _cli("simulate", "join", "Bob", "--control-port", str(ports["control_port"]))
+        assert joined.returncode == 0 and '"Bob"' in joined.stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
