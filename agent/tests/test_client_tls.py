@@ -14,8 +14,11 @@ from shopkeep_agent.client import ApiError, PlatformClient
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
 
+OPENSSL = shutil.which("openssl") or "openssl"
+
+
 def _openssl(*args: str, cwd) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True,  # noqa: S603
+    subprocess.run([OPENSSL, *args], cwd=cwd, check=True, capture_output=True,  # noqa: S603
                    timeout=60)
 
 
