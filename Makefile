@@ -10,8 +10,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: $(BIN)/python pyproject.toml agent/pyproject.toml
+	$(BIN)/pip install --quiet -e . -e './agent[webrcon]'
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
@@ -23,14 +23,15 @@ install: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/shopkeep migrate --quiet
 	$(BIN)/shopkeep demo
-	$(BIN)/shopkeep serve
+	$(BIN)/shopkeep serve --demo-agent
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench agent
 
 # The suite runs on SQLite; with SHOPKEEP_TEST_DATABASE_URL set (CI) it runs again on PostgreSQL.
 test: lint
 	$(BIN)/pytest
+	$(BIN)/pytest agent/tests
 	@if [ -n "$$SHOPKEEP_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$SHOPKEEP_TEST_DATABASE_URL)"; \
 		SHOPKEEP_DATABASE_URL="$$SHOPKEEP_TEST_DATABASE_URL" $(BIN)/pytest; \

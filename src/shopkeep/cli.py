@@ -80,6 +80,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("  Storefront:       " + result["storefront_url"])
     print(f"  Owner login:  {result['owner_email']}  /  {result['owner_password']}")
     print(f"  Staff login:  {result['staff_email']}  /  {result['staff_password']}")
+    from shopkeep.demo_agent import CONTROL_PORT, demo_agent_dir, demo_agent_prepare_for_demo
+
+    if demo_agent_prepare_for_demo():
+        print(f"  Game server:  simulated by `serve --demo-agent`; commands it runs go to "
+              f"{demo_agent_dir() / 'game.log'}")
+        print(f"                players join with `shopkeep-agent simulate join NAME "
+              f"--control-port {CONTROL_PORT}`")
     print("")
     return 0
 
@@ -121,6 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
           if args.forwarded_allow_ips else []),
     ])
     children.append(server)
+    extras = _start_demo_agent() if args.demo_agent else []
     print(f"Shopkeep listening on http://{args.host}:{args.port} "
           f"({'web only' if args.no_worker else 'web + worker + scheduler'})", flush=True)
 
@@ -135,6 +143,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     exit_code = 0
     try:
         while not stopping:
+            for extra in list(extras):
+                if extra.poll() is not None:  # the demo game is a guest: report, carry on
+                    print(f"demo {extra.args[2]} exited with {extra.returncode}",
+                          file=sys.stderr)
+                    extras.remove(extra)
             for child in children:
                 code = child.poll()
                 if code is not None:
@@ -143,16 +156,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     stopping, exit_code = True, code or 1
             time.sleep(0.5)
     finally:
-        for child in children:
+        for child in [*extras, *children]:
             if child.poll() is None:
                 child.terminate()
         deadline = time.monotonic() + 15
-        for child in children:
+        for child in [*extras, *children]:
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 child.kill()
     return exit_code
+
+
+def _start_demo_agent() -> list[subprocess.Popen]:
+    """The demo store's simulated game server and its agent (see shopkeep.demo_agent)."""
+    import importlib.util
+
+    from shopkeep.demo_agent import demo_agent_commands
+
+    if importlib.util.find_spec("shopkeep_agent") is None:
+        print("--demo-agent: shopkeep-agent is not installed (pip install -e ./agent)",
+              file=sys.stderr)
+        return []
+    commands = demo_agent_commands()
+    if not commands:
+        print("--demo-agent: run `shopkeep demo` first", file=sys.stderr)
+    return [subprocess.Popen(argv, env={**os.environ, **extra})  # noqa: S603
+            for argv, extra in commands]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true",
                        help="web only (run `shopkeep worker` and `scheduler` elsewhere)")
     serve.add_argument("--no-migrate", action="store_true")
+    serve.add_argument("--demo-agent", action="store_true",
+                       help="also run the demo store's simulated game server and its agent")
     serve.add_argument("--forwarded-allow-ips", default="",
                        help="trust X-Forwarded-* from these proxy addresses")
     serve.set_defaults(func=cmd_serve)
