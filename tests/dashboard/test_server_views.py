@@ -79,10 +79,10 @@ def test_adding_a_server_shows_both_secrets_once_with_an_agent_config(shop, as_o
                              {"name": "Survival", "game": "minecraft"}, follow=True)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "SHOPKEEP_STORE_SECRET=sks_" in page and "SHOPKEEP_SERVER_SECRET=srv_" in page
+    assert "store_secret = \"sks_" in page and "server_secret = \"srv_" in page
     server = GameServer.objects.get(store=shop)
     again = as_owner.get(reverse("dashboard:server_detail", args=[shop.slug, server.pk]))
-    assert "SHOPKEEP_SERVER_SECRET=srv_" not in again.content.decode()
+    assert "server_secret = \"srv_" not in again.content.decode()
 
 
 def test_a_duplicate_name_is_a_form_error(shop, server, as_owner):
@@ -97,7 +97,7 @@ def test_rotate_shows_the_new_secret_once(shop, server, as_owner):
     old = server.secret_hash
     response = as_owner.post(reverse("dashboard:server_rotate", args=[shop.slug, server.pk]),
                              follow=True)
-    assert "SHOPKEEP_SERVER_SECRET=srv_" in response.content.decode()
+    assert "server_secret = \"srv_" in response.content.decode()
     server.refresh_from_db()
     assert server.secret_hash != old
 
