@@ -14,6 +14,7 @@ from shopkeep.orders.api import router as orders_router
 from shopkeep.stores.api import router as store_router
 from shopkeep.stores.api_auth import InsufficientScope
 from shopkeep.subscriptions.api import router as subscriptions_router
+from shopkeep.webhooks.api import router as webhooks_router
 
 api = NinjaAPI(
     title="Shopkeep API",
@@ -80,3 +81,4 @@ api.add_router("/", customers_router)
 api.add_router("/", orders_router)
 api.add_router("/", subscriptions_router)
 api.add_router("/", disputes_router)
+api.add_router("/", webhooks_router)

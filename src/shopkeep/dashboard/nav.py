@@ -23,7 +23,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Orders", "dashboard:orders", Perm.ORDERS_VIEW),
     Section("Subscriptions", "dashboard:subscriptions", Perm.ORDERS_VIEW),
     Section("Customers", "dashboard:customers", Perm.CUSTOMERS_VIEW),
-    Section("Webhooks", None, Perm.WEBHOOKS_MANAGE, "arrives with webhooks"),
+    Section("Webhooks", "dashboard:webhooks", Perm.WEBHOOKS_MANAGE),
     Section("Support", None, Perm.TICKETS_REPLY, "arrives with support tickets"),
     Section("Platform Support", None, Perm.PLATFORM_SUPPORT, "arrives with support tickets"),
     Section("Settings", "dashboard:settings", Perm.STORE_SETTINGS),

@@ -7,6 +7,7 @@ from shopkeep.dashboard import (
     views_orders,
     views_subscriptions,
 )
+from shopkeep.dashboard.urls_webhooks import urlpatterns as webhook_urlpatterns
 
 app_name = "dashboard"
 
@@ -55,3 +56,4 @@ urlpatterns = [
     path("<slug:store_slug>/subscriptions/<int:subscription_id>/simulate/<str:what>/",
          views_subscriptions.subscription_simulate, name="subscription_simulate"),
 ]
+urlpatterns += webhook_urlpatterns

@@ -15,5 +15,6 @@ def banner(request: HttpRequest) -> dict:
     disabled = list(WebhookEndpoint.objects.filter(
         store_id=membership.store_id, is_active=False,
         disabled_reason__in=[WebhookEndpoint.DisabledReason.GONE,
-                             WebhookEndpoint.DisabledReason.FAILING]).only("pk", "url")[:5])
+                             WebhookEndpoint.DisabledReason.FAILING],
+    ).only("pk", "url", "disabled_reason")[:5])
     return {"webhooks_disabled": disabled} if disabled else {}

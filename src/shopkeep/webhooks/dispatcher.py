@@ -9,6 +9,7 @@ stays leased, so no other dispatcher can take it meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -167,14 +168,13 @@ class Dispatcher:
                     await sync_to_async(close_old_connections)()
                     started = 0
                     await asyncio.sleep(self.poll_interval)
-                if until_idle and not started and not self._tasks and not self._results:
-                    if not await sync_to_async(queue.backlog)(now=self.clock()):
-                        break
+                idle = not started and not self._tasks and not self._results
+                if idle and until_idle and not await sync_to_async(queue.backlog)(
+                        now=self.clock()):
+                    break
                 if not started:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                    except TimeoutError:
-                        pass
         finally:
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)

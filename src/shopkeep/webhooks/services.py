@@ -14,7 +14,7 @@ from django.utils import timezone
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.http import UnsafeURL, check_url
 from shopkeep.core.text import clean_line, has_control_chars
-from shopkeep.events.catalogue import EVENT_TYPES, is_known
+from shopkeep.events.catalogue import is_known
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.models import Store
 from shopkeep.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -229,7 +229,3 @@ def deliveries_prune(*, now: datetime | None = None) -> int:
             return total
         WebhookDelivery.objects.filter(pk__in=ids).delete()
         total += len(ids)
-
-
-def subscribable_events() -> list[str]:
-    return list(EVENT_TYPES)
