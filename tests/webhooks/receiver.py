@@ -35,6 +35,8 @@ class Receiver:
         self._lock = threading.Lock()
         self.released = threading.Event()
         self.got_request = threading.Event()
+        self.in_flight: dict[str, int] = defaultdict(int)
+        self.max_in_flight: dict[str, int] = defaultdict(int)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,7 +53,17 @@ class Receiver:
                                                      body))
                     queued = receiver._answers[self.path]
                     answer = queued.popleft() if queued else 200
+                    receiver.in_flight[self.path] += 1
+                    receiver.max_in_flight[self.path] = max(receiver.max_in_flight[self.path],
+                                                            receiver.in_flight[self.path])
                 receiver.got_request.set()
+                try:
+                    self._answer(answer)
+                finally:
+                    with receiver._lock:
+                        receiver.in_flight[self.path] -= 1
+
+            def _answer(self, answer) -> None:
                 if answer == HANG:
                     receiver.released.wait(60)
                     self.close_connection = True

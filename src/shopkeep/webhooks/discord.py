@@ -12,7 +12,8 @@ from typing import Any
 from shopkeep.core.money import from_minor, money_str
 from shopkeep.core.timefmt import iso
 
-GREEN, RED, ORANGE, BLUE = 0x22C55D, 0xEF4444, 0xF97316, 0x3B82F6
+# GREEN is the colour of seed 002's example embed (2278621).
+GREEN, RED, ORANGE, BLUE = 0x22C4DD, 0xEF4444, 0xF97316, 0x3B82F6
 
 # Discord's limits on one embed.
 TITLE_MAX, VALUE_MAX, MAX_FIELDS, FOOTER_MAX = 256, 1024, 25, 2048

@@ -26,7 +26,8 @@ class WebhookEndpoint(models.Model):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=2000)
     description = models.CharField(max_length=200, blank=True)
-    # Event names (current or legacy) the endpoint receives; ignored when all_events is set.
+    # Event names the endpoint receives; with all_events, only the legacy names ticked besides
+    # (all_events means the 17 current names).
     events = models.JSONField(default=list, blank=True)
     all_events = models.BooleanField(default=False)
     format = models.CharField(max_length=16, choices=Format.choices, default=Format.JSON)
@@ -60,9 +61,7 @@ class WebhookEndpoint(models.Model):
     def subscribes_to(self, event_type: str) -> bool:
         from shopkeep.events.catalogue import EVENT_TYPES
 
-        if self.all_events:
-            return event_type in EVENT_TYPES
-        return event_type in self.events
+        return (self.all_events and event_type in EVENT_TYPES) or event_type in self.events
 
 
 class WebhookDelivery(models.Model):

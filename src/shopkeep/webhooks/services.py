@@ -14,7 +14,7 @@ from django.utils import timezone
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.http import UnsafeURL, check_url
 from shopkeep.core.text import clean_line, has_control_chars
-from shopkeep.events.catalogue import is_known
+from shopkeep.events.catalogue import is_known, is_legacy
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.models import Store
 from shopkeep.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -46,7 +46,8 @@ def _clean_events(events: list[str], all_events: bool) -> list[str]:
     if not cleaned and not all_events:
         raise ServiceError("invalid_events", "Choose at least one event, or all events.",
                            field="events")
-    return [] if all_events else cleaned
+    # "All events" covers the current names; legacy names still need ticking one by one.
+    return [e for e in cleaned if is_legacy(e)] if all_events else cleaned
 
 
 def _clean_description(description: str) -> str:
