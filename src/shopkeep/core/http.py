@@ -60,8 +60,9 @@ def address_class(ip: IPAddress) -> str | None:
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
         ("CGNAT", isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT),
-        ("private", ip.is_private),
+        # Before "private": Python counts 240.0.0.0/4 as private too.
         ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
         # Anything else IANA does not list as globally reachable (documentation ranges,
         # benchmarking, 6to4 relays, ...).
         ("reserved", not ip.is_global),
