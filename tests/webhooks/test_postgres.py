@@ -77,7 +77,7 @@ def test_a_dispatcher_killed_mid_send_loses_nothing_and_the_resend_keeps_the_id(
     env = {**os.environ, "PYTHONPATH": str(SRC), "SHOPKEEP_WEBHOOK_ALLOW_PRIVATE": "1",
            "SHOPKEEP_DATABASE_URL": (f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/"
                                      f"{db['NAME']}")}
-    child = subprocess.Popen([sys.executable, "-m", "shopkeep.cli", "dispatcher",  # noqa: S603
+    child = subprocess.Popen([sys.executable, "-m", "shopkeep.cli", "dispatcher",
                               "--poll", "0.05"], env=env)
     try:
         assert receiver.got_request.wait(60), "the child dispatcher never sent"
@@ -93,7 +93,7 @@ def test_a_dispatcher_killed_mid_send_loses_nothing_and_the_resend_keeps_the_id(
     dispatch()
     assert len(receiver.requests) == 1
     dispatch(Clock(timezone.now() + LEASE + timedelta(seconds=1)))
-    first_again, second = receiver.requests
+    _, second = receiver.requests
     assert second.header("X-Webhook-ID") == first.header("X-Webhook-ID") == delivery.public_id
     assert second.body == first.body
     delivery.refresh_from_db()
