@@ -1,11 +1,9 @@
 """Store API: webhook endpoints, their secrets, test sends, the delivery log and redelivery."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shopkeep.core.pagination import PagePagination
@@ -148,7 +146,7 @@ def endpoint_create(request: HttpRequest, payload: EndpointIn):
     endpoint = services.endpoint_create(
         store=request.store, actor=_actor(request), url=payload.url, events=payload.events,
         all_events=payload.all_events, description=payload.description, format=payload.format)
-    return 201, endpoint
+    return Status(201, endpoint)
 
 
 @router.get("/webhooks/{endpoint_id}", response=EndpointOut, auth=scope("webhooks:read"))
@@ -171,7 +169,7 @@ def endpoint_update(request: HttpRequest, endpoint_id: int, payload: EndpointPat
 def endpoint_delete(request: HttpRequest, endpoint_id: int):
     services.endpoint_delete(store=request.store, actor=_actor(request),
                              endpoint=_endpoint(request, endpoint_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/webhooks/{endpoint_id}/secret", response=SecretOut,
@@ -199,7 +197,7 @@ def endpoint_test(request: HttpRequest, endpoint_id: int, payload: TestIn):
     delivery = services.webhook_test_send(store=request.store, actor=_actor(request),
                                           endpoint=_endpoint(request, endpoint_id),
                                           event_type=payload.event_type)
-    return 202, delivery
+    return Status(202, delivery)
 
 
 @router.get("/webhooks/{endpoint_id}/deliveries", response=list[DeliveryOut],
@@ -227,8 +225,8 @@ def delivery_redeliver(request: HttpRequest, endpoint_id: int, delivery_id: str)
     endpoint = _endpoint(request, endpoint_id)
     delivery = get_for_store(WebhookDelivery.objects.filter(endpoint=endpoint), request.store,
                              public_id=delivery_id)
-    return 202, services.delivery_redeliver(store=request.store, actor=_actor(request),
-                                            delivery=delivery)
+    return Status(202, services.delivery_redeliver(store=request.store, actor=_actor(request),
+                                                   delivery=delivery))
 
 
 @router.post("/webhooks/{endpoint_id}/redeliver-failed", response={202: RedeliveredOut},
@@ -237,4 +235,4 @@ def redeliver_failed(request: HttpRequest, endpoint_id: int, payload: RedeliverI
     count = services.deliveries_redeliver_failed(
         store=request.store, actor=_actor(request), endpoint=_endpoint(request, endpoint_id),
         since=payload.since)
-    return 202, {"redelivered": count}
+    return Status(202, {"redelivered": count})
