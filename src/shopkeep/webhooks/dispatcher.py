@@ -14,7 +14,7 @@ import json
 import logging
 import random
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -34,6 +34,9 @@ logger = logging.getLogger("shopkeep.webhooks")
 
 RESPONSE_BODY_LIMIT = 4096
 RESPONSE_HEADERS_LIMIT = 30
+FANOUT_EVERY = 0.1  # seconds between looks at the event outbox while busy
+FLUSH_AT, FLUSH_EVERY = 200, 0.05
+QUEUE_FACTOR = 4  # deliveries an endpoint may hold (sending + queued), per slot
 
 
 def _discord_retry_after(out: Outcome) -> None:
@@ -52,8 +55,7 @@ class Dispatcher:
     def __init__(self, *, clock: Callable[[], datetime] = timezone.now,
                  rng: random.Random | None = None, per_endpoint: int | None = None,
                  max_in_flight: int = 512, batch: int = 200, poll_interval: float = 0.5,
-                 allow_private: bool | None = None,
-                 client: httpx.AsyncClient | None = None) -> None:
+                 allow_private: bool | None = None) -> None:
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 -- jitter, not a secret
         self.per_endpoint = per_endpoint or settings.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT
@@ -62,7 +64,11 @@ class Dispatcher:
         self.poll_interval = poll_interval
         self.allow_private = (settings.WEBHOOK_ALLOW_PRIVATE if allow_private is None
                               else allow_private)
-        self._client = client
+        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._client_used: dict[int, float] = {}
+        self._queued: dict[int, deque[Job]] = defaultdict(deque)
+        self._next_fanout = 0.0
+        self._flushed = 0.0
         self._in_flight: dict[int, int] = defaultdict(int)
         self._tasks: set[asyncio.Task] = set()
         self._results: list[tuple[Job, Outcome]] = []
@@ -114,73 +120,128 @@ class Dispatcher:
                 out.error = f"HTTP {out.status_code}"
         return out
 
-    async def _send(self, client: httpx.AsyncClient, job: Job) -> None:
+    async def _send(self, client: httpx.AsyncClient, job: Job | None) -> None:
+        """One of an endpoint's slots: sends ``job``, then whatever the claim queued for the
+        same endpoint, without going back to the database in between."""
+        endpoint_pk = job.endpoint_pk
+        waiting = self._queued[endpoint_pk]
         try:
-            out = await self.exchange(client, job)
-            self._results.append((job, out))
-            self.sent += 1
+            while job is not None:
+                out = await self.exchange(client, job)
+                self._results.append((job, out))
+                self.sent += 1
+                job = waiting.popleft() if waiting else None
+                if len(waiting) == self.per_endpoint:
+                    self._wake.set()  # half the endpoint's queue is gone: time to refill
         finally:
-            self._in_flight[job.endpoint_pk] -= 1
+            self._in_flight[endpoint_pk] -= 1
             self._wake.set()
+
+    def _client_for(self, endpoint_pk: int) -> httpx.AsyncClient:
+        # One small connection pool per endpoint: httpx's pool slows down sharply as the
+        # connections in one pool grow, and a dead endpoint's sockets stay in its own pool.
+        client = self._clients.get(endpoint_pk)
+        if client is None:
+            client = self._clients[endpoint_pk] = safe_async_client(
+                allow_private=self.allow_private, user_agent=USER_AGENT,
+                max_connections=self.per_endpoint)
+        self._client_used[endpoint_pk] = time.monotonic()
+        return client
+
+    async def _close_idle_clients(self, older_than: float) -> None:
+        cutoff = time.monotonic() - older_than
+        for pk in [pk for pk, used in self._client_used.items()
+                   if used < cutoff and not self._in_flight.get(pk)]:
+            self._client_used.pop(pk, None)
+            client = self._clients.pop(pk, None)
+            if client is not None:
+                await client.aclose()
 
     # -- the database side ---------------------------------------------------------------
 
-    async def _flush(self) -> None:
-        if not self._results:
+    async def _flush(self, *, force: bool = False) -> None:
+        # Results are written in batches: one transaction per ~50 ms of sending, not per send.
+        if not self._results or (not force and len(self._results) < FLUSH_AT
+                                 and time.monotonic() - self._flushed < FLUSH_EVERY):
             return
+        self._flushed = time.monotonic()
         results, self._results = self._results, []
         to_disable = await sync_to_async(queue.record)(results=results, now=self.clock(),
                                                         rng=self.rng)
         for endpoint_pk, reason, detail in to_disable:
             await sync_to_async(_disable)(endpoint_pk, reason, detail, self.clock())
 
-    async def _claim(self) -> list[Job]:
-        room = {pk: self.per_endpoint - n for pk, n in self._in_flight.items() if n}
-        limit = min(self.batch, self.max_in_flight - sum(self._in_flight.values()))
-        return await sync_to_async(queue.claim)(now=self.clock(), limit=limit, room=room,
-                                                default_room=self.per_endpoint)
+    def _held(self, endpoint_pk: int) -> int:
+        return self._in_flight.get(endpoint_pk, 0) + len(self._queued.get(endpoint_pk, ()))
 
-    async def step(self, client: httpx.AsyncClient) -> int:
-        """Record finished sends, fan out, claim and start sends; returns how many started."""
+    async def _claim(self) -> list[Job]:
+        # Each endpoint may hold its slots plus three times as many queued behind them: a
+        # queued delivery waits at most three exchanges (45 s), inside its lease (120 s).
+        depth = QUEUE_FACTOR * self.per_endpoint
+        room = {pk: depth - self._held(pk) for pk in set(self._in_flight) | set(self._queued)}
+        held = sum(self._in_flight.values()) + sum(len(q) for q in self._queued.values())
+        limit = min(self.batch, QUEUE_FACTOR * self.max_in_flight - held)
+        return await sync_to_async(queue.claim)(now=self.clock(), limit=limit, room=room,
+                                                default_room=depth)
+
+    async def step(self) -> int:
+        """Record finished sends, fan out, claim and start sends; returns how many claimed."""
         await self._flush()
-        await sync_to_async(queue.fanout)(now=self.clock())
+        if time.monotonic() >= self._next_fanout:
+            fanned = await sync_to_async(queue.fanout)(now=self.clock())
+            # A full batch means more are waiting: go again at once, else pause a little.
+            self._next_fanout = time.monotonic() + (0 if fanned >= 500 else FANOUT_EVERY)
         jobs = await self._claim()
         for job in jobs:
-            self._in_flight[job.endpoint_pk] += 1
-            task = asyncio.create_task(self._send(client, job))
+            pk = job.endpoint_pk
+            if self._in_flight[pk] >= self.per_endpoint:
+                self._queued[pk].append(job)
+                continue
+            self._in_flight[pk] += 1
+            task = asyncio.create_task(self._send(self._client_for(pk), job))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(jobs)
 
     # -- loops ---------------------------------------------------------------------------
 
+    def _busy(self) -> bool:
+        return bool(self._tasks or self._results or any(self._queued.values()))
+
     async def run(self, *, stop: asyncio.Event | None = None, until_idle: bool = False) -> None:
-        client = self._client or safe_async_client(allow_private=self.allow_private,
-                                                   user_agent=USER_AGENT)
+        last_cleanup = time.monotonic()
         try:
             while not (stop and stop.is_set()):
                 self._wake.clear()
                 try:
-                    started = await self.step(client)
+                    claimed = await self.step()
                 except Exception:
                     # A database hiccup must not kill the loop; leases make a retry safe.
                     logger.exception("webhook dispatcher step failed")
                     await sync_to_async(close_old_connections)()
-                    started = 0
+                    claimed = 0
                     await asyncio.sleep(self.poll_interval)
-                idle = not started and not self._tasks and not self._results
-                if idle and until_idle and not await sync_to_async(queue.backlog)(
-                        now=self.clock()):
+                if not claimed and not self._tasks:
+                    await self._flush(force=True)
+                if (until_idle and not claimed and not self._busy()
+                        and not await sync_to_async(queue.backlog)(now=self.clock())):
                     break
-                if not started:
+                if time.monotonic() - last_cleanup > 60:
+                    last_cleanup = time.monotonic()
+                    await self._close_idle_clients(300)
+                if not claimed:
+                    # Busy: come back soon to record results and refill; idle: poll slowly.
+                    timeout = min(self.poll_interval, 0.05) if self._busy() else \
+                        self.poll_interval
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                        await asyncio.wait_for(self._wake.wait(), timeout)
         finally:
+            # Queued, unsent deliveries keep their lease and go out after it ends.
+            self._queued.clear()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
-            await self._flush()
-            if self._client is None:
-                await client.aclose()
+            await self._flush(force=True)
+            await self._close_idle_clients(-1)
 
     async def run_until_idle(self) -> int:
         """Send everything due now (and retries that fall due meanwhile), then return."""

@@ -9,7 +9,8 @@ Everything here is synchronous and short; the async dispatcher calls it through
   token only on rows still due and unleased, and the claimer then takes only the rows carrying
   its token.
 
-A lease outlives the longest exchange (15 s) by a wide margin. A dispatcher that dies
+A lease (120 s) outlives the longest wait in a dispatcher's queue plus the longest
+exchange (45 s + 15 s). A dispatcher that dies
 mid-send never records the attempt; when the lease runs out another dispatcher sends the
 same delivery again, same id and same body.
 """
@@ -30,7 +31,7 @@ from shopkeep.webhooks import schedule
 from shopkeep.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shopkeep.webhooks.payloads import render_body
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=120)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def claim(*, now: datetime, limit: int, room: dict[int, int], default_room: int)
         candidates = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(_due(now)).exclude(endpoint_id__in=full)
-            .order_by("next_attempt_at", "id").values_list("pk", "endpoint_id")[:limit * 4])
+            .order_by("next_attempt_at").values_list("pk", "endpoint_id")[:limit * 4])
         taken: dict[int, int] = defaultdict(int)
         chosen = []
         for pk, endpoint_id in candidates:
