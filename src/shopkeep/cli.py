@@ -52,6 +52,9 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     _setup_django()
     import asyncio
 
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
     from shopkeep.webhooks.dispatcher import Dispatcher
 
     async def main() -> None:
@@ -60,7 +63,11 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         dispatcher = Dispatcher(per_endpoint=args.per_endpoint, poll_interval=args.poll)
-        await dispatcher.run(stop=stop, until_idle=args.until_idle)
+        try:
+            await dispatcher.run(stop=stop, until_idle=args.until_idle)
+        finally:
+            # The database work ran on asgiref's thread: close its connection there.
+            await sync_to_async(connections.close_all)()
 
     asyncio.run(main())
     return 0
