@@ -52,7 +52,8 @@ ROUTES: dict[str, Route] = {
 
 # Routes served by other modules, each with its own outsider tests (tests/dashboard/...).
 OTHER_MODULES = {"shopkeep.dashboard.views_catalog", "shopkeep.dashboard.views_customers",
-                 "shopkeep.dashboard.views_orders", "shopkeep.dashboard.views_subscriptions"}
+                 "shopkeep.dashboard.views_orders", "shopkeep.dashboard.views_subscriptions",
+                 "shopkeep.dashboard.views_webhooks"}  # tests/webhooks/test_dashboard.py
 STORE_SCOPED = sorted(name for name, route in ROUTES.items() if route.args is not None)
 
 

@@ -237,3 +237,10 @@ def test_a_delivery_of_another_endpoint_is_404_under_this_one(client, store, end
                             events=["order.received"])
     _error(client.get(f"{API}/webhooks/{other.pk}/deliveries/{delivery.public_id}",
                       **_auth(write_key)), 404, "not_found")
+
+
+def test_the_openapi_schema_lists_the_webhook_routes(client):
+    paths = client.get(f"{API}/openapi.json").json()["paths"]
+    for path in ("/api/v1/webhooks", "/api/v1/webhooks/{endpoint_id}/test",
+                 "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"):
+        assert path in paths

@@ -150,7 +150,8 @@ def test_delete_removes_the_endpoint(as_owner, store, endpoint):
     assert not WebhookEndpoint.objects.exists()
 
 
-PAGES = [("get", "webhook_detail", False), ("post", "webhook_detail", False),
+PAGES = [("get", "webhooks", None), ("post", "webhook_create", None),
+         ("get", "webhook_detail", False), ("post", "webhook_detail", False),
          ("post", "webhook_delete", False), ("post", "webhook_secret", False),
          ("post", "webhook_rotate", False), ("post", "webhook_test", False),
          ("post", "webhook_redeliver_failed", False), ("get", "webhook_deliveries", False),
@@ -164,12 +165,16 @@ def test_an_outsider_gets_404_and_changes_nothing(store, endpoint, delivery, met
     other = make_store()
     outsider.force_login(owner_of(other))
     before = _state()
-    args = [endpoint.pk, delivery.public_id] if with_delivery else [endpoint.pk]
-    # The outsider's own store slug with this store's ids: still 404.
-    for slug_store in (store, other):
+    args = ([] if with_delivery is None else
+            [endpoint.pk, delivery.public_id] if with_delivery else [endpoint.pk])
+    # This store's pages, and (for object pages) this store's ids under the outsider's own
+    # store: both 404.
+    for slug_store in (store, other) if args else (store,):
         response = getattr(outsider, method)(_url(name, slug_store, *args),
                                              {"event_type": "order.received",
-                                              "since": "2000-01-01T00:00"})
+                                              "since": "2000-01-01T00:00",
+                                              "url": "https://93.184.215.14/x",
+                                              "format": "json", "all_events": "on"})
         assert response.status_code == 404
     assert _state() == before
 
