@@ -129,8 +129,11 @@ def _make_deliveries(store, endpoints, per_endpoint_count: int) -> None:
 
 def _fresh_store(name: str):
     from shopkeep.accounts.models import User
+    from shopkeep.core.ids import random_string
     from shopkeep.stores.services import store_create
 
+    # A fresh store per phase and per run, so a reused database (PostgreSQL) works too.
+    name = f"{name}-{random_string(8).lower()}"
     owner = User.objects.create_user(email=f"{name}@bench.test", password="x" * 12)
     return store_create(owner=owner, name=name, slug=name, currency="USD")
 
@@ -249,7 +252,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--per-live", type=int, default=500,
                         help="deliveries per live endpoint in part 3")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=None)
     arguments = parser.parse_args()
     _setup(arguments.database_url)

@@ -54,7 +54,7 @@ def _discord_retry_after(out: Outcome) -> None:
 class Dispatcher:
     def __init__(self, *, clock: Callable[[], datetime] = timezone.now,
                  rng: random.Random | None = None, per_endpoint: int | None = None,
-                 max_in_flight: int = 512, batch: int = 200, poll_interval: float = 0.5,
+                 max_in_flight: int = 512, batch: int = 100, poll_interval: float = 0.5,
                  allow_private: bool | None = None) -> None:
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 -- jitter, not a secret

@@ -50,14 +50,6 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
-    def signing_secrets(self, now) -> list[str]:
-        """The current secret, then the previous one while its 24 hours of overlap last."""
-        secrets = [self.secret]
-        if (self.previous_secret and self.previous_secret_expires_at
-                and self.previous_secret_expires_at > now):
-            secrets.append(self.previous_secret)
-        return secrets
-
     def subscribes_to(self, event_type: str) -> bool:
         from shopkeep.events.catalogue import EVENT_TYPES
 

@@ -119,7 +119,7 @@ def claim(*, now: datetime, limit: int, room: dict[int, int], default_room: int)
         candidates = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(_due(now)).exclude(endpoint_id__in=full)
-            .order_by("next_attempt_at").values_list("pk", "endpoint_id")[:limit * 4])
+            .order_by("next_attempt_at").values_list("pk", "endpoint_id")[:limit * 2])
         taken: dict[int, int] = defaultdict(int)
         chosen = []
         for pk, endpoint_id in candidates:
@@ -132,13 +132,25 @@ def claim(*, now: datetime, limit: int, room: dict[int, int], default_room: int)
             return []
         WebhookDelivery.objects.filter(Q(pk__in=chosen) & _due(now)).update(
             lease_token=token, lease_until=now + LEASE)
-    rows = (WebhookDelivery.objects.filter(pk__in=chosen, lease_token=token)
-            .select_related("endpoint"))
-    return [Job(delivery_pk=d.pk, delivery_id=d.public_id, event_type=d.event_type,
-                body=d.body, is_test=d.is_test, endpoint_pk=d.endpoint_id, url=d.endpoint.url,
-                format=d.endpoint.format, secrets=tuple(d.endpoint.signing_secrets(now)),
-                attempt_number=d.attempt_count + 1, retry_step=d.retry_step,
-                lease_token=token) for d in rows]
+    rows = WebhookDelivery.objects.filter(pk__in=chosen, lease_token=token).values(
+        "pk", "public_id", "event_type", "body", "is_test", "endpoint_id", "attempt_count",
+        "retry_step", "endpoint__url", "endpoint__format", "endpoint__secret",
+        "endpoint__previous_secret", "endpoint__previous_secret_expires_at")
+    jobs = []
+    for d in rows:
+        # Plain values, not model instances: claims run many times a second. The previous
+        # secret signs too until its 24 hours of overlap are over.
+        secrets = [d["endpoint__secret"]]
+        expires = d["endpoint__previous_secret_expires_at"]
+        if d["endpoint__previous_secret"] and expires and expires > now:
+            secrets.append(d["endpoint__previous_secret"])
+        jobs.append(Job(delivery_pk=d["pk"], delivery_id=d["public_id"],
+                        event_type=d["event_type"], body=d["body"], is_test=d["is_test"],
+                        endpoint_pk=d["endpoint_id"], url=d["endpoint__url"],
+                        format=d["endpoint__format"], secrets=tuple(secrets),
+                        attempt_number=d["attempt_count"] + 1, retry_step=d["retry_step"],
+                        lease_token=token))
+    return jobs
 
 
 def record(*, results: list[tuple[Job, Outcome]], now: datetime,
