@@ -333,3 +333,33 @@ def test_the_dispatcher_command_runs_until_idle(store, receiver, transactional_d
     assert main(["dispatcher", "--until-idle", "--poll", "0.05"]) == 0
     assert len(receiver.requests) == 1
     assert WebhookDelivery.objects.get().status == "succeeded"
+
+
+def test_a_stopped_dispatcher_sends_nothing_more_and_queued_deliveries_stay_leased(
+        store, receiver, monkeypatch):
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+
+    from shopkeep.webhooks.dispatcher import Dispatcher
+
+    monkeypatch.setattr(dispatcher_module, "TOTAL_TIMEOUT", 0.5)
+    _endpoint(store, receiver.url())
+    receiver.respond("/hook", HANG)
+    _emit(store, 4)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        run = asyncio.create_task(Dispatcher(per_endpoint=1, poll_interval=0.02).run(stop=stop))
+        while not receiver.got_request.is_set():
+            await asyncio.sleep(0.01)
+        stop.set()
+        await run
+
+    async_to_sync(scenario)()
+    assert len(receiver.requests) == 1  # the slot finished its exchange, took nothing more
+    sent = WebhookDelivery.objects.get(attempt_count=1)
+    assert sent.attempts.get().error.startswith("timed out")
+    waiting = WebhookDelivery.objects.exclude(pk=sent.pk)
+    assert waiting.count() == 3
+    assert all(d.lease_until is not None and d.attempt_count == 0 for d in waiting)

@@ -236,8 +236,10 @@ class Dispatcher:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout)
         finally:
-            # Queued, unsent deliveries keep their lease and go out after it ends.
-            self._queued.clear()
+            # Queued, unsent deliveries keep their lease and go out after it ends. The slots
+            # hold these deques, so empty them rather than just dropping the dict.
+            for waiting in self._queued.values():
+                waiting.clear()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._flush(force=True)
