@@ -56,7 +56,8 @@ OTHER_MODULES = {"shopkeep.dashboard.views_catalog", "shopkeep.dashboard.views_c
                  "shopkeep.dashboard.views_payments", "shopkeep.dashboard.views_servers",
                  # tests/support/test_permissions.py
                  "shopkeep.dashboard.views_support",
-                 "shopkeep.dashboard.views_platform_support"}
+                 "shopkeep.dashboard.views_platform_support",
+                 "shopkeep.dashboard.views_webhooks"}  # tests/webhooks/test_dashboard.py
 STORE_SCOPED = sorted(name for name, route in ROUTES.items() if route.args is not None)
 
 

@@ -19,6 +19,7 @@ from shopkeep.stores.api import router as store_router
 from shopkeep.stores.api_auth import InsufficientScope
 from shopkeep.subscriptions.api import router as subscriptions_router
 from shopkeep.support.api import router as support_router
+from shopkeep.webhooks.api import router as webhooks_router
 
 api = NinjaAPI(
     title="Shopkeep API",
@@ -96,3 +97,4 @@ api.add_router("/", delivery_router)
 api.add_router("/agent", agent_router)
 api.add_router("/", payments_router)
 api.add_router("/", support_router)
+api.add_router("/", webhooks_router)

@@ -1,4 +1,5 @@
-"""The ``shopkeep`` command: serve, worker, scheduler, migrate, createstaff, demo, manage."""
+"""The ``shopkeep`` command: serve, worker, scheduler, dispatcher, migrate, createstaff, demo,
+manage."""
 
 from __future__ import annotations
 
@@ -44,6 +45,31 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from shopkeep.core.scheduler import run_forever
 
     run_forever(tick_seconds=args.tick)
+    return 0
+
+
+def cmd_dispatcher(args: argparse.Namespace) -> int:
+    _setup_django()
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    from shopkeep.webhooks.dispatcher import Dispatcher
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        dispatcher = Dispatcher(per_endpoint=args.per_endpoint, poll_interval=args.poll)
+        try:
+            await dispatcher.run(stop=stop, until_idle=args.until_idle)
+        finally:
+            # The database work ran on asgiref's thread: close its connection there.
+            await sync_to_async(connections.close_all)()
+
+    asyncio.run(main())
     return 0
 
 
@@ -120,6 +146,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_worker:
         children.append(subprocess.Popen([*base, "worker"]))  # noqa: S603
         children.append(subprocess.Popen([*base, "scheduler"]))  # noqa: S603
+        children.append(subprocess.Popen([*base, "dispatcher"]))  # noqa: S603
     server = subprocess.Popen([  # noqa: S603
         sys.executable, "-m", "uvicorn", "shopkeep.asgi:application",
         "--host", args.host, "--port", str(args.port), "--workers", str(args.workers),
@@ -130,7 +157,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     children.append(server)
     extras = _start_demo_agent() if args.demo_agent else []
     print(f"Shopkeep listening on http://{args.host}:{args.port} "
-          f"({'web only' if args.no_worker else 'web + worker + scheduler'})", flush=True)
+          f"({'web only' if args.no_worker else 'web + worker + scheduler + dispatcher'})",
+          flush=True)
 
     stopping = False
 
@@ -189,12 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopkeep", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="web server + worker + scheduler (one machine)")
+    serve = sub.add_parser("serve",
+                           help="web server + worker + scheduler + dispatcher (one machine)")
     serve.add_argument("--host", default=os.environ.get("SHOPKEEP_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("SHOPKEEP_PORT", "8000")))
     serve.add_argument("--workers", type=int, default=1, help="web worker processes")
     serve.add_argument("--no-worker", action="store_true",
-                       help="web only (run `shopkeep worker` and `scheduler` elsewhere)")
+                       help="web only (run `shopkeep worker`, `scheduler` and `dispatcher` "
+                       "elsewhere)")
     serve.add_argument("--no-migrate", action="store_true")
     serve.add_argument("--demo-agent", action="store_true",
                        help="also run the demo store's simulated game server and its agent")
@@ -210,6 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler = sub.add_parser("scheduler", help="enqueue periodic jobs when due")
     scheduler.add_argument("--tick", type=float, default=5.0)
     scheduler.set_defaults(func=cmd_scheduler)
+
+    dispatcher = sub.add_parser("dispatcher", help="send webhook deliveries")
+    dispatcher.add_argument("--per-endpoint", type=int, default=None,
+                            help="requests in flight per endpoint (SHOPKEEP_WEBHOOK_PER_ENDPOINT)")
+    dispatcher.add_argument("--poll", type=float, default=0.5,
+                            help="seconds between looks for new work when idle")
+    dispatcher.add_argument("--until-idle", action="store_true",
+                            help="exit once nothing is due")
+    dispatcher.set_defaults(func=cmd_dispatcher)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--quiet", action="store_true")

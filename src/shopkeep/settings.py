@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "shopkeep.disputes",
     "shopkeep.delivery",
     "shopkeep.support",
+    "shopkeep.webhooks",
     "shopkeep.storefront",
     "shopkeep.dashboard",
     "shopkeep.staff",
@@ -111,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "shopkeep.core.context_processors.site",
                 "shopkeep.dashboard.context_processors.dashboard",
+                "shopkeep.webhooks.context_processors.banner",
             ],
         },
     }
@@ -240,6 +242,14 @@ if PRODUCTION:
 # Agent API: requests a minute per game server before 429 (0 turns the limit off).
 SHOPKEEP_AGENT_RATE_LIMIT = env_int("SHOPKEEP_AGENT_RATE_LIMIT", 600, minimum=0)
 
+# Webhooks (docs/webhooks.md): private/loopback targets only for development and tests; plain
+# http only outside production unless allowed; how long deliveries and attempts are kept.
+WEBHOOK_ALLOW_PRIVATE = env_bool("SHOPKEEP_WEBHOOK_ALLOW_PRIVATE", default=False)
+WEBHOOK_ALLOW_HTTP = env_bool("SHOPKEEP_WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
+WEBHOOK_RETENTION_DAYS = env_int("SHOPKEEP_WEBHOOK_RETENTION_DAYS", 30, minimum=1)
+WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("SHOPKEEP_WEBHOOK_PER_ENDPOINT", 8, minimum=1,
+                                             maximum=100)
+
 # Request bodies are capped here; features with uploads raise it for their own views.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
@@ -249,7 +259,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("SHOPKEEP_LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                # httpx logs every webhook request at INFO; attempts are in the database.
+                "httpx": {"level": "WARNING"}},
 }
 
 if TESTING:

@@ -10,6 +10,7 @@ from shopkeep.dashboard import (
     views_servers,
     views_subscriptions,
 )
+from shopkeep.dashboard.urls_webhooks import urlpatterns as webhook_urlpatterns
 
 app_name = "dashboard"
 
@@ -83,3 +84,4 @@ urlpatterns = [
 # Support and Platform Support (their own module; plain patterns, not an include, so tests
 # that walk the resolver see every view).
 urlpatterns += urls_support.urlpatterns
+urlpatterns += webhook_urlpatterns
