@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -79,3 +80,24 @@ def _clear_cache() -> None:
 
 def which_chromium() -> str | None:
     return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+
+
+@pytest.fixture(autouse=True)
+def _events_match_their_schemas(request: pytest.FixtureRequest):
+    """Every event any test writes must match seed 002's schema for its type
+    (tests/webhooks/schemas), so no domain can drift from the payload contract unnoticed."""
+    uses_db = ({"db", "transactional_db"} & set(request.fixturenames)
+               or request.node.get_closest_marker("django_db"))
+    if not uses_db or request.node.get_closest_marker("synthetic_events"):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from shopkeep.core.timefmt import iso
+    from shopkeep.events.models import Event
+    from tests.webhooks.conftest import validate_payload
+
+    for event in Event.objects.all():
+        envelope = {"id": f"wh_del_{event.pk}", "event_type": event.event_type,
+                    "created_at": iso(event.created_at), "data": event.data}
+        validate_payload(json.dumps(envelope))

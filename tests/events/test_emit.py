@@ -23,6 +23,9 @@ from shopkeep.events.services import EventOutsideTransaction, emit
 from shopkeep.stores.models import Store
 from tests.factories import make_store
 
+# These tests exercise emit() itself with made-up data, not a domain's payload.
+pytestmark = pytest.mark.synthetic_events
+
 SEEDS = Path("/work/shared/seeds")
 NAME = r"[a-z_]+\.[a-z_]+"
 

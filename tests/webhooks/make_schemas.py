@@ -49,6 +49,7 @@ NULLABLE: dict[tuple[str, str], str] = {
     ("ticket.created", "order_id"): "a ticket need not be about an order",
     ("ticket.created", "order_number"): "a ticket need not be about an order",
     ("ticket.created", "customer_id"): "guest tickets have no customer",
+    ("ticket.reply", "customer_id"): "guest tickets have no customer",
     ("dispute.created", "charge_id"): "not every gateway names the charge",
     ("dispute.created", "evidence_due_by"): "not every dispute asks for evidence",
     ("dispute.created", "due_by"): "not every dispute asks for evidence",
