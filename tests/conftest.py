@@ -93,6 +93,10 @@ def _events_match_their_schemas(request: pytest.FixtureRequest):
         return
     request.getfixturevalue("_django_db_helper")
     yield
+    from django.db import connection
+
+    if connection.in_atomic_block and connection.connection is None:
+        return  # the test closed the connection inside its transaction: nothing to read
     from shopkeep.core.timefmt import iso
     from shopkeep.events.models import Event
     from tests.webhooks.conftest import validate_payload
