@@ -17,6 +17,7 @@ from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
 from shopkeep.dashboard.forms_catalog import ActionFormSet, CategoryForm, ProductForm
 from shopkeep.dashboard.views import form_error
+from shopkeep.delivery.models import GameServer
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.permissions import Perm, role_has
 
@@ -105,8 +106,8 @@ def product_actions(request: HttpRequest, product_id: int, trigger: str) -> Http
                 "repeat_per_quantity": a.repeat_per_quantity,
                 "servers": [] if a.all_servers else [s.pk for s in a.servers.all()]}
                for a in existing]
-    server_choices = [(s.pk, s.name) for s in DeliveryAction.servers.rel.model.objects.filter(
-        store=store, removed_at__isnull=True)]
+    server_choices = [(s.pk, s.name)
+                      for s in GameServer.objects.alive().filter(store=store)]
     formset = ActionFormSet(request.POST or None, initial=initial, prefix="action",
                             form_kwargs={"server_choices": server_choices})
     if request.method == "POST" and formset.is_valid():

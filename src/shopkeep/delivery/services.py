@@ -4,6 +4,7 @@ retries of failed commands. Keyword-only, one transaction each, with an audit ro
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from shopkeep.core.errors import Conflict, ServiceError
@@ -148,31 +149,36 @@ def server_remove(*, store: Store, actor: Actor, server: GameServer) -> int:
     in the delivery log). Returns how many were cancelled."""
     require_permission(store, actor, Perm.SERVERS_MANAGE)
     server = get_for_store(GameServer.objects.alive(), store, pk=server.pk)
-    order_ids = list(Cmd.objects.filter(server=server, status__in=Cmd.OPEN)
-                     .values_list("order_id", flat=True).distinct())
     cancelled = 0
     # One transaction per order keeps the order-then-command lock order of every other path.
-    for order_id in order_ids:
+    for order_id in _open_order_ids(server):
         with transaction.atomic():
-            order = Order.objects.select_for_update().select_related("store").get(pk=order_id)
-            cancelled += queue.cancel_open(order=order, types=Cmd.Type.values,
-                                           reason=f"server {server.name} removed",
-                                           actor=actor.label, server=server)
-            queue.refresh_order(order=order)
+            cancelled += _cancel_for_server(order_id, server, actor)
     with transaction.atomic():
         server = _locked(store, server)
         server.removed_at = timezone.now()
         server.save(update_fields=["removed_at"])
         # Commands queued between the sweep and now (a payment racing the removal).
-        for order_id in (Cmd.objects.filter(server=server, status__in=Cmd.OPEN)
-                         .values_list("order_id", flat=True).distinct()):
-            order = Order.objects.select_for_update().select_related("store").get(pk=order_id)
-            cancelled += queue.cancel_open(order=order, types=Cmd.Type.values,
-                                           reason=f"server {server.name} removed",
-                                           actor=actor.label, server=server)
-            queue.refresh_order(order=order)
+        for order_id in _open_order_ids(server):
+            cancelled += _cancel_for_server(order_id, server, actor)
         audit_record(store=store, actor=actor, action="server.removed", obj=server,
                      details={"name": server.name, "cancelled_commands": cancelled})
+    return cancelled
+
+
+def _open_order_ids(server: GameServer) -> list[int]:
+    return list(Cmd.objects.filter(server=server, status__in=Cmd.OPEN)
+                .values_list("order_id", flat=True).distinct())
+
+
+def _cancel_for_server(order_id: int, server: GameServer, actor: Actor) -> int:
+    """Inside the caller's transaction: lock the order, cancel its open commands on
+    ``server``, settle its items."""
+    order = Order.objects.select_for_update().select_related("store").get(pk=order_id)
+    cancelled = queue.cancel_open(order=order, types=Cmd.Type.values,
+                                  reason=f"server {server.name} removed", actor=actor.label,
+                                  server=server)
+    queue.refresh_order(order=order)
     return cancelled
 
 
@@ -212,10 +218,9 @@ def commands_retry(*, store: Store, actor: Actor, order: Order,
     if not commands:
         raise Conflict("nothing_to_retry", "This order has no failed commands to retry.")
     now = timezone.now()
-    for command in commands:
-        Cmd.objects.filter(pk=command.pk, status=Cmd.Status.FAILED).update(
-            status=Cmd.Status.PENDING, attempt_base=command.attempt_count, execute_after=None,
-            failed_at=None, updated_at=now)
+    Cmd.objects.filter(pk__in=[c.pk for c in commands], status=Cmd.Status.FAILED).update(
+        status=Cmd.Status.PENDING, attempt_base=F("attempt_count"), execute_after=None,
+        failed_at=None, updated_at=now)
     DeliveryLog.objects.bulk_create([
         DeliveryLog(store=store, command=c, kind=DeliveryLog.Kind.REQUEUED,
                     attempt=c.attempt_count, actor=actor.label,
