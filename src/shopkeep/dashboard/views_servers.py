@@ -14,7 +14,7 @@ from shopkeep.core.errors import ServiceError
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
 from shopkeep.delivery import selectors, services
-from shopkeep.delivery.models import GameServer
+from shopkeep.delivery.models import COMMAND_LEASE_SECONDS, GameServer
 from shopkeep.delivery.versions import latest_agent_version
 from shopkeep.orders.models import Order
 from shopkeep.stores.audit import Actor
@@ -91,7 +91,8 @@ def server_detail(request: HttpRequest, server_id: int) -> HttpResponse:
         "server": server, "form": form, "secrets": secrets,
         "site_url": settings.SITE_URL, "queue": selectors.server_queue(server=server),
         "latest_agent_version": latest_agent_version(),
-        "executions": selectors.recent_executions(server=server)})
+        "executions": selectors.recent_executions(server=server),
+        "lease_seconds": COMMAND_LEASE_SECONDS})
 
 
 @require_POST
