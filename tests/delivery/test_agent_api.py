@@ -77,14 +77,10 @@ def test_a_server_secret_with_another_stores_secret_is_401(paid):
     assert response.status_code == 401
 
 
-def test_missing_instance_header_is_400(paid):
-    agent = paid["agent"]
-    response = agent.client.get("/api/v1/agent/commands/pending", headers={
-        "X-Store-Secret": agent.store_secret, "X-Server-Secret": agent.server_secret})
+def test_malformed_instance_header_is_400(paid):
+    response = paid["agent"].with_instance("bad id;rm").pending()
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_agent_instance"
-    response = agent.with_instance("bad id;rm").pending()
-    assert response.status_code == 400
 
 
 def test_rotated_server_secret_stops_at_once(paid):

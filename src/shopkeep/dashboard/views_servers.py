@@ -14,7 +14,7 @@ from shopkeep.core.errors import ServiceError
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
 from shopkeep.delivery import selectors, services
-from shopkeep.delivery.models import GameServer
+from shopkeep.delivery.models import COMMAND_LEASE_SECONDS, GameServer
 from shopkeep.orders.models import Order
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import GAMES
@@ -89,7 +89,8 @@ def server_detail(request: HttpRequest, server_id: int) -> HttpResponse:
     return render(request, "dashboard/servers/server_detail.html", {
         "server": server, "form": form, "secrets": secrets,
         "site_url": settings.SITE_URL, "queue": selectors.server_queue(server=server),
-        "executions": selectors.recent_executions(server=server)})
+        "executions": selectors.recent_executions(server=server),
+        "lease_seconds": COMMAND_LEASE_SECONDS})
 
 
 @require_POST

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
+from django.utils.http import parse_etags
 
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import hash_secret
@@ -25,6 +27,7 @@ from shopkeep.core.timefmt import iso
 from shopkeep.delivery import queue
 from shopkeep.delivery.models import (
     AGENT_LEASE_SECONDS,
+    COMMAND_LEASE_SECONDS,
     DeliveryCommand,
     DeliveryLog,
     GameServer,
@@ -70,15 +73,26 @@ def authenticate(*, store_secret: str, server_secret: str) -> GameServer:
 
 
 def check_instance(instance: str | None) -> str:
-    if not instance or not INSTANCE_RE.match(instance):
+    """The optional X-Agent-Instance: "" when absent (a seed-only client), 400 when malformed."""
+    if not instance:
+        return ""
+    if not INSTANCE_RE.match(instance):
         raise ServiceError("invalid_agent_instance", "Send X-Agent-Instance: an id of 1 to 64 "
                            "letters, digits, '.', '_' or '-' that this installation keeps.")
     return instance
 
 
 def claim(*, server: GameServer, instance: str, now: datetime | None = None) -> None:
-    """One agent per server: refuse another instance while the holder is alive."""
+    """One agent per server: refuse another instance while the holder is alive. A poller
+    without an instance id claims nothing (its commands are leased per poll instead); it is
+    only remembered, so the dashboard can say that this agent does not identify itself."""
     now = now or timezone.now()
+    if not instance:
+        seen = server.anonymous_seen_at
+        if seen is None or now - seen > SEEN_WRITE_EVERY:
+            GameServer.objects.filter(pk=server.pk).update(anonymous_seen_at=now)
+            server.anonymous_seen_at = now
+        return
     for _ in range(3):
         holder, seen = server.agent_instance, server.agent_seen_at
         if holder == instance:
@@ -116,6 +130,22 @@ class Snapshot:
         return f'"q{server_id}-{self.version}-{limit}"'
 
 
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 13.1.2: If-None-Match is a list of entity tags or ``*``, compared weakly
+    (``W/"x"`` matches ``"x"``); ``*`` matches any current list."""
+    if not if_none_match:
+        return False
+    tags = parse_etags(if_none_match)
+    if tags == ["*"]:
+        return True
+    return etag.removeprefix("W/") in {t.removeprefix("W/") for t in tags}
+
+
+def anonymous_owner() -> str:
+    """The lease owner of one poll without X-Agent-Instance: never equal to another poll's."""
+    return "anon:" + secrets.token_hex(16)
+
+
 def snapshot(*, server_id: int, now: datetime | None = None,
              loaded: GameServer | None = None) -> Snapshot:
     """The server's queue version, after making retries whose back-off ended due again.
@@ -134,11 +164,16 @@ def snapshot(*, server_id: int, now: datetime | None = None,
 
 @transaction.atomic
 def promote_due(*, server_id: int, now: datetime | None = None) -> int:
-    """retrying -> pending for the server's commands whose ``execute_after`` has passed."""
+    """retrying -> pending for the server's commands whose ``execute_after`` has passed, and
+    pending commands whose lease ran out are free again (both change what a poll receives)."""
     now = now or timezone.now()
     GameServer.objects.select_for_update().filter(pk=server_id).first()
     due = list(Cmd.objects.filter(server_id=server_id, status=Cmd.Status.RETRYING,
                                   execute_after__lte=now).only("pk", "store_id", "attempt_count"))
+    freed = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING,
+                               leased_until__lte=now).update(leased_until=None, lease_owner="")
+    if freed and not due:
+        queue.bump_servers([server_id])
     if due:
         Cmd.objects.filter(pk__in=[c.pk for c in due], status=Cmd.Status.RETRYING).update(
             status=Cmd.Status.PENDING, execute_after=None, updated_at=now)
@@ -152,18 +187,48 @@ def promote_due(*, server_id: int, now: datetime | None = None) -> int:
 
 
 def _refresh_retry_due(server_id: int) -> None:
-    nxt = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.RETRYING).aggregate(
+    """``retry_due_at``: the next moment the server's due list changes by itself (a back-off
+    ends or a lease runs out), so an idle poll before it can be answered from the version."""
+    retry = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.RETRYING).aggregate(
         at=Min("execute_after"))["at"]
+    lease = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING,
+                               leased_until__isnull=False).aggregate(
+        at=Min("leased_until"))["at"]
+    nxt = min((t for t in (retry, lease) if t is not None), default=None)
     GameServer.objects.filter(pk=server_id).update(retry_due_at=nxt)
 
 
-def due_commands(*, server_id: int, limit: int) -> tuple[list[dict], bool]:
-    rows = list(Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING)
-                .select_related("order", "order_item").order_by("id")[:limit + 1])
-    return [command_json(c) for c in rows[:limit]], len(rows) > limit
+def due_commands(*, server_id: int, limit: int, owner: str = "",
+                 now: datetime | None = None) -> tuple[list[dict], bool]:
+    """The due commands this poller may receive, leased to it (``owner``: its instance id,
+    or ``anonymous_owner()``). A command leased to another poller is not handed out until
+    its lease runs out or it is reported, so two pollers never both receive it."""
+    now = now or timezone.now()
+    free = Q(leased_until__isnull=True) | Q(leased_until__lte=now)
+    if owner:
+        free |= Q(lease_owner=owner)
+    pending = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING)
+    ids = list(pending.filter(free).order_by("id").values_list("pk", flat=True)[:limit + 1])
+    more = len(ids) > limit
+    ids = ids[:limit]
+    if not ids:
+        return [], more
+    until = now + timedelta(seconds=COMMAND_LEASE_SECONDS)
+    # Conditional on the lease still being free: of two pollers racing for a command, the
+    # database lets one UPDATE take it, and each then reads back only what it holds.
+    pending.filter(free, pk__in=ids).update(lease_owner=owner, leased_until=until)
+    rows = list(pending.filter(pk__in=ids, lease_owner=owner, leased_until=until)
+                .select_related("order", "order_item").order_by("id"))
+    if rows:
+        GameServer.objects.filter(Q(retry_due_at__isnull=True) | Q(retry_due_at__gt=until),
+                                  pk=server_id).update(retry_due_at=until)
+    anonymous = owner.startswith("anon:")
+    return [command_json(c, lease_until=until if anonymous else None) for c in rows], more
 
 
-def command_json(c: DeliveryCommand) -> dict:
+def command_json(c: DeliveryCommand, lease_until: datetime | None = None) -> dict:
+    extra = {} if lease_until is None else {
+        "lease": {"expires_at": iso(lease_until), "seconds": COMMAND_LEASE_SECONDS}}
     return {
         "id": c.pk,
         "type": c.type,
@@ -176,6 +241,7 @@ def command_json(c: DeliveryCommand) -> dict:
         "product": {"id": c.order_item.product_id, "name": c.order_item.product_name},
         "attempt": c.attempt_count + 1,
         "created_at": iso(c.created_at),
+        **extra,
     }
 
 
@@ -214,7 +280,7 @@ def confirm(*, server: GameServer, command_id: int, output: str = "", instance: 
     won = Cmd.objects.filter(pk=command.pk, status__in=Cmd.OPEN).update(
         status=Cmd.Status.COMPLETED, completed_at=now, updated_at=now, execute_after=None,
         attempt_count=command.attempt_count + 1, output=_clip(output, MAX_OUTPUT),
-        executed_by=instance)
+        executed_by=instance, lease_owner="", leased_until=None)
     command.refresh_from_db()
     if not won:
         if command.status == Cmd.Status.COMPLETED:
@@ -260,7 +326,8 @@ def fail(*, server: GameServer, command_id: int, error: str, error_code: str = "
     attempts = command.attempt_count + 1
     final = not retryable or attempts - command.attempt_base >= max_attempts
     fields = {"attempt_count": attempts, "last_error": error, "last_error_code": error_code,
-              "updated_at": now, "executed_by": instance}
+              "updated_at": now, "executed_by": instance, "lease_owner": "",
+              "leased_until": None}
     if final:
         fields.update(status=Cmd.Status.FAILED, failed_at=now, execute_after=None)
     else:

@@ -20,6 +20,8 @@ from shopkeep.stores.models import GAMES, Store
 
 ONLINE_WINDOW_SECONDS = 300  # a server is online while its last heartbeat is this fresh
 AGENT_LEASE_SECONDS = 180  # another agent instance is refused while the current one is this fresh
+# A command handed out is leased to its poller this long: no other poller receives it meanwhile.
+COMMAND_LEASE_SECONDS = 120
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -62,6 +64,8 @@ class GameServer(models.Model):
     agent_seen_at = models.DateTimeField(null=True, blank=True)
     duplicate_instance = models.CharField(max_length=64, blank=True)
     duplicate_seen_at = models.DateTimeField(null=True, blank=True)
+    # Last poll without X-Agent-Instance (a seed-only client): the dashboard says so.
+    anonymous_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
 
@@ -87,6 +91,12 @@ class GameServer(models.Model):
         now = now or timezone.now()
         return (self.duplicate_seen_at is not None
                 and (now - self.duplicate_seen_at).total_seconds() < ONLINE_WINDOW_SECONDS * 12)
+
+    def anonymous_agent(self, now=None) -> bool:
+        """An agent polled recently without identifying itself (no X-Agent-Instance)."""
+        now = now or timezone.now()
+        return (self.anonymous_seen_at is not None
+                and (now - self.anonymous_seen_at).total_seconds() < ONLINE_WINDOW_SECONDS * 12)
 
 
 class DeliveryCommand(models.Model):
@@ -132,6 +142,10 @@ class DeliveryCommand(models.Model):
     last_error_code = models.CharField(max_length=64, blank=True)
     output = models.TextField(blank=True)
     executed_by = models.CharField(max_length=64, blank=True)
+    # Who the pending command was last handed to, and until when nobody else receives it:
+    # the instance id, or "anon:<token>" for a poller without X-Agent-Instance.
+    lease_owner = models.CharField(max_length=72, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
