@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shopkeep.events",
     "shopkeep.catalog",
     "shopkeep.customers",
+    "shopkeep.promotions",
     "shopkeep.payments",
     "shopkeep.orders",
     "shopkeep.subscriptions",
