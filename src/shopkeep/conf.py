@@ -128,7 +128,7 @@ def bind_origin(host: str, port: int, *, scheme: str = "http") -> str:
     """The origin links should use for a server bound to ``host:port``. A wildcard bind
     (0.0.0.0, ::) answers on loopback too, and loopback is the one address sure to work."""
     host = host.strip() or "127.0.0.1"
-    if host in ("0.0.0.0", "*"):  # noqa: S104 (naming the bind, not binding)
+    if host in ("0.0.0.0", "*"):  # noqa: S104 (reading a bind address, not binding)
         host = "127.0.0.1"
     elif host in ("::", "[::]"):
         host = "[::1]"
