@@ -36,7 +36,7 @@ def test_the_basket_applies_a_coupon_and_shows_the_discount(client, store, in_ba
     response = client.post(url("basket"), {"coupon_code": "save10"}, follow=True)
     html = response.content.decode()
     assert "Code SAVE10 applied: 6.00 USD off." in html
-    assert 'data-testid="basket-discount">−6.00 USD' in html
+    assert 'data-testid="basket-discount">&minus;6.00 USD' in html
     assert 'data-testid="basket-total">53.98 USD' in html
 
 
@@ -60,7 +60,7 @@ def test_checkout_with_coupon_and_gift_card_charges_the_rest(client, store, in_b
     card = make_gift_card(store, "20.00")
     client.post(url("basket"), {"coupon_code": "SAVE10"})
     page = client.get(url("checkout")).content.decode()
-    assert 'data-testid="basket-discount">−6.00 USD' in page
+    assert 'data-testid="basket-discount">&minus;6.00 USD' in page
     response = client.post(url("checkout"), checkout_data(gift_card_code=card.display_code))
     assert response.status_code == 302
     order = Order.objects.get()
@@ -69,7 +69,7 @@ def test_checkout_with_coupon_and_gift_card_charges_the_rest(client, store, in_b
     assert SandboxSession.objects.get().amount_minor == 3398
     assert not client.session.get(f"coupon_{store.pk}")  # the basket and its code are used
     status = client.get(url("order", order.access_key)).content.decode()
-    assert 'data-testid="order-discount">−6.00 USD' in status
+    assert 'data-testid="order-discount">&minus;6.00 USD' in status
     assert 'data-testid="order-gift-card">20.00 USD' in status
 
 
