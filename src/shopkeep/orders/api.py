@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from pydantic import AfterValidator
 
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.money import from_minor, money_str
 from shopkeep.core.pagination import PagePagination
 from shopkeep.core.tenancy import get_for_store
@@ -269,7 +270,7 @@ def order_create_api(request: HttpRequest, payload: OrderCreateIn) -> JsonRespon
                              cancel_url=payload.cancel_url)
         order.refresh_from_db()
         body = OrderOut.from_orm(order).model_dump(mode="json")
-        body["checkout_url"] = request.build_absolute_uri(url)
+        body["checkout_url"] = url if "://" in url else absolute_url(url, request=request)
         return 201, body
 
     # checkout_start calls the gateway and must run outside a transaction.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shopkeep.catalog.models import Category, Product
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.errors import ServiceError
 from shopkeep.customers.identity import identity_label
 from shopkeep.customers.models import Customer
@@ -180,8 +180,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
 
 
 def _pay(request: HttpRequest, order: Order) -> HttpResponse:
-    status_url = request.build_absolute_uri(
-        reverse("storefront:order", args=[order.store.slug, order.access_key]))
+    status_url = absolute_url(
+        reverse("storefront:order", args=[order.store.slug, order.access_key]),
+        request=request)
     try:
         url = checkout_start(order=order, success_url=status_url, cancel_url=status_url)
     except ServiceError as exc:
@@ -255,14 +256,15 @@ def _customer(request: HttpRequest, store: Store) -> Customer | None:
 LINK_INTERVAL = 60
 
 
-def _send_link(store: Store, customer: Customer) -> None:
+def _send_link(request: HttpRequest, store: Store, customer: Customer) -> None:
     # One link a minute per customer: the form is public, so without this anyone could flood a
     # shopper's inbox through us. The page answers the same either way.
     if not cache.add(f"storefront-login-link:{customer.pk}", 1, timeout=LINK_INTERVAL):
         return
     token = signing.TimestampSigner(salt=LOGIN_SALT).sign_object(
         {"c": customer.pk, "s": store.pk})
-    url = settings.SITE_URL + reverse("storefront:account_verify", args=[store.slug, token])
+    url = absolute_url(reverse("storefront:account_verify", args=[store.slug, token]),
+                       request=request)
     send_login_link.enqueue(to=customer.email, store_name=store.name, url=url)
 
 
@@ -273,7 +275,7 @@ def account_login(request: HttpRequest, store_slug: str) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
         customer = Customer.objects.filter(store=store, email=email).first()
         if customer is not None:
-            _send_link(store, customer)
+            _send_link(request, store, customer)
         # The same answer for every address, so nobody learns who shops here.
         return _render(request, store, "login_sent.html", {"email": email})
     return _render(request, store, "login.html", {"form": form})
@@ -297,7 +299,7 @@ def account_signup(request: HttpRequest, store_slug: str) -> HttpResponse:
                 form.add_error("player_name" if exc.field == "player_name" else None,
                                exc.message)
                 return _render(request, store, "signup.html", {"form": form}, status=400)
-        _send_link(store, customer)
+        _send_link(request, store, customer)
         return _render(request, store, "login_sent.html", {"email": email})
     return _render(request, store, "signup.html", {"form": form},
                    status=400 if form.errors else 200)
