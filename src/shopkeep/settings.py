@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shopkeep.events",
     "shopkeep.catalog",
     "shopkeep.customers",
+    "shopkeep.promotions",
     "shopkeep.payments",
     "shopkeep.orders",
     "shopkeep.subscriptions",
@@ -247,6 +248,9 @@ if PRODUCTION:
 
 # Agent API: requests a minute per game server before 429 (0 turns the limit off).
 SHOPKEEP_AGENT_RATE_LIMIT = env_int("SHOPKEEP_AGENT_RATE_LIMIT", 600, minimum=0)
+# The newest agent release, told to agents in the heartbeat answer (empty: the installed
+# shopkeep-agent distribution's version; delivery/versions.py).
+SHOPKEEP_AGENT_LATEST_VERSION = env_str("SHOPKEEP_AGENT_LATEST_VERSION", "")
 
 # Webhooks (docs/webhooks.md): private/loopback targets only for development and tests; plain
 # http only outside production unless allowed; how long deliveries and attempts are kept.

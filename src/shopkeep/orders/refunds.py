@@ -27,6 +27,8 @@ from shopkeep.orders.models import Order, OrderItem, Refund
 from shopkeep.orders.payloads import order_data, order_refunded_data
 from shopkeep.payments.gateways import get_gateway
 from shopkeep.payments.gateways.base import GatewayError
+from shopkeep.promotions.giftcards import gift_card_credit
+from shopkeep.promotions.models import GiftCardTransaction
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
 from shopkeep.stores.models import Store
@@ -40,6 +42,16 @@ REFUNDABLE = (Order.Status.PROCESSING, Order.Status.COMPLETED, Order.Status.PART
 def _in_flight(order: Order) -> Decimal:
     pending = order.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"]
     return pending or Decimal("0")
+
+
+def _gift_card_share(order: Order, amount: Decimal) -> Decimal:
+    """How much of a refund goes back onto the order's gift card: the card first, since that
+    needs no gateway and costs no fees, up to what the card paid and has not had back."""
+    if not order.gift_card_id or order.gift_card_amount <= 0:
+        return Decimal("0")
+    back = (order.refunds.exclude(status=Refund.Status.FAILED)
+            .aggregate(s=Sum("gift_card_amount"))["s"] or Decimal("0"))
+    return max(Decimal("0"), min(amount, order.gift_card_amount - back))
 
 
 @transaction.atomic
@@ -65,6 +77,7 @@ def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | De
         raise ServiceError("amount_too_large", f"At most {available} {order.currency} can be "
                            "refunded.", field="amount")
     refund = Refund.objects.create(store=store, order=order, amount=value,
+                                   gift_card_amount=_gift_card_share(order, value),
                                    reason=clean_line(reason, max_length=500),
                                    requested_by=actor.label)
     audit_record(store=store, actor=actor, action="refund.requested", obj=order,
@@ -94,9 +107,14 @@ def refund_execute(*, refund_id: int) -> str:
     if refund is None or refund.status != Refund.Status.PENDING:
         return "nothing to do"
     order = refund.order
+    gateway_amount = refund.amount - refund.gift_card_amount
+    if gateway_amount <= 0:
+        # All of it goes back onto the gift card: no gateway is involved.
+        refund_settle(refund_id=refund.pk, gateway_refund_id=f"giftcard_refund_{refund.pk}")
+        return "succeeded"
     try:
         result = get_gateway(order.payment_gateway, store=order.store).refund(
-            payment_id=order.gateway_payment_id, amount_minor=to_minor(refund.amount,
+            payment_id=order.gateway_payment_id, amount_minor=to_minor(gateway_amount,
                                                                        order.currency),
             currency=order.currency, reason=refund.reason, idempotency_key=refund_key(refund))
     except GatewayError as exc:
@@ -127,6 +145,11 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
     refund.settled_at = now
     refund.save()
     _apply_refund(order, refund.amount, now)
+    if refund.gift_card_amount > 0 and order.gift_card_id:
+        gift_card_credit(card_id=order.gift_card_id, amount=refund.gift_card_amount,
+                         order_number=order.order_number,
+                         kind=GiftCardTransaction.Kind.REFUND, actor=refund.requested_by,
+                         note=f"refund {refund.pk}")
     emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
     delivery_queue.on_order_refunded(order=order, actor=refund.requested_by)
