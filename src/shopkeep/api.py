@@ -15,6 +15,7 @@ from shopkeep.delivery.api_agent import router as agent_router
 from shopkeep.disputes.api import router as disputes_router
 from shopkeep.orders.api import router as orders_router
 from shopkeep.payments.api import router as payments_router
+from shopkeep.promotions.api import router as promotions_router
 from shopkeep.stores.api import router as store_router
 from shopkeep.stores.api_auth import InsufficientScope
 from shopkeep.subscriptions.api import router as subscriptions_router
@@ -98,3 +99,4 @@ api.add_router("/agent", agent_router)
 api.add_router("/", payments_router)
 api.add_router("/", support_router)
 api.add_router("/", webhooks_router)
+api.add_router("/", promotions_router)

@@ -139,6 +139,11 @@ def _deploy_check() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from shopkeep.conf import bind_origin
+
+    # Before settings load: this process, the web server and the workers it starts all build
+    # links (e-mails, agent config) for the port that is really listening.
+    os.environ["SHOPKEEP_SERVE_ORIGIN"] = bind_origin(args.host, args.port)
     _setup_django()
     _deploy_check()
     if not args.no_migrate:
@@ -158,7 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ])
     children.append(server)
     extras = _start_demo_agent() if args.demo_agent else []
-    print(f"Shopkeep listening on http://{args.host}:{args.port} "
+    print(f"Shopkeep listening on {os.environ['SHOPKEEP_SERVE_ORIGIN']} "
           f"({'web only' if args.no_worker else 'web + worker + scheduler + dispatcher'})",
           flush=True)
 

@@ -12,12 +12,12 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 from django.urls import reverse
 
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.uploads import CONTENT_TYPES, sniff_type
 from shopkeep.support.models import Attachment
@@ -119,8 +119,7 @@ def signed_url(attachment: Attachment) -> str:
     (for webhook receivers, which have no session)."""
     token = signing.TimestampSigner(salt=SIGNED_URL_SALT).sign_object(
         {"a": attachment.pk, "s": attachment.store_id})
-    return settings.SITE_URL + reverse("support_attachment_signed",
-                                       args=[token, attachment.filename])
+    return absolute_url(reverse("support_attachment_signed", args=[token, attachment.filename]))
 
 
 def unsign(token: str) -> dict | None:
