@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "shopkeep.core.middleware.OutOfRangeMiddleware",
 ]
 
 ROOT_URLCONF = "shopkeep.urls"
@@ -210,6 +211,12 @@ TASKS = {
         ),
     }
 }
+
+# Background jobs (docs/operations.md, "Crash safety"): a claimed job holds a lease that its
+# worker renews every third of it; a job whose lease ran out (the worker died) goes back to the
+# queue, at most TASK_MAX_ATTEMPTS times, then it is marked failed.
+TASK_LEASE_SECONDS = env_int("SHOPKEEP_TASK_LEASE_SECONDS", 60, minimum=2, maximum=3600)
+TASK_MAX_ATTEMPTS = env_int("SHOPKEEP_TASK_MAX_ATTEMPTS", 5, minimum=1, maximum=1000)
 
 # Payments (docs/payments.md). Keys that encrypt stored gateway secrets: url-safe base64 of
 # 32 random bytes each; the first encrypts, all decrypt, so a new key goes first and
