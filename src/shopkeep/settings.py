@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "shopkeep.core.middleware.OutOfRangeMiddleware",
 ]
 
 ROOT_URLCONF = "shopkeep.urls"

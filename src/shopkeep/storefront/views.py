@@ -122,10 +122,11 @@ def basket_page(request: HttpRequest, store_slug: str) -> HttpResponse:
             messages.info(request, "Coupon removed.")
         return redirect("storefront:basket", store_slug=store.slug)
     if request.method == "POST":
-        try:
-            product_id = int(request.POST.get("product_id", ""))
-        except ValueError:
-            raise Http404("No such product") from None
+        raw_id = request.POST.get("product_id", "")
+        # int() also reads "1_0" and digits of other scripts; an id is ASCII digits.
+        if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18):
+            raise Http404("No such product")
+        product_id = int(raw_id)
         product = get_object_or_404(Product.objects.alive(), store=store, pk=product_id)
         form = QuantityForm(request.POST)
         if form.is_valid():
