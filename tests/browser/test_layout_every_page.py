@@ -58,6 +58,7 @@ def _session_cookie(user: User, base: str) -> dict:
     return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}
 
 
+@pytest.mark.timeout(1500)  # about 100 page loads on a shared machine
 def test_every_dashboard_and_staff_page_fits_phone_and_laptop(
         live_server, chromium, screenshot_dir, django_capture_on_commit_callbacks, settings):
     settings.WEBHOOK_ALLOW_PRIVATE = True  # the endpoint is never called here
