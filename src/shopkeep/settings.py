@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -37,6 +38,21 @@ ALLOWED_HOSTS = env_list(
 )
 CSRF_TRUSTED_ORIGINS = env_list("SHOPKEEP_CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SHOPKEEP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Store domains (docs/storefront.md). With SHOPKEEP_STORE_DOMAIN=shops.example.com each store
+# is also served at <slug>.shops.example.com; custom domains are verified by DNS and served
+# once verified (they are checked against the database, not ALLOWED_HOSTS).
+SHOPKEEP_STORE_DOMAIN = env_str("SHOPKEEP_STORE_DOMAIN", "").lower().strip(".")
+if SHOPKEEP_STORE_DOMAIN:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, f".{SHOPKEEP_STORE_DOMAIN}"]
+# What a custom domain's CNAME must point at: the platform's public host by default.
+SHOPKEEP_CNAME_TARGET = env_str(
+    "SHOPKEEP_CNAME_TARGET", urlsplit(SITE_URL).hostname or "").lower().strip(".")
+# Resolvers for domain verification ("host" or "host:port"); empty: the system's resolvers.
+SHOPKEEP_DNS_NAMESERVERS = env_list("SHOPKEEP_DNS_NAMESERVERS")
+PLATFORM_HOSTS = frozenset(
+    {urlsplit(SITE_URL).hostname or "", *(h for h in ALLOWED_HOSTS if not h.startswith("."))}
+    - {"", "*"})
 
 if PRODUCTION:
     problems = []
@@ -77,6 +93,11 @@ INSTALLED_APPS = [
     "shopkeep.delivery",
     "shopkeep.support",
     "shopkeep.webhooks",
+    "shopkeep.themes",
+    # Bundled themes; the operator may install more (SHOPKEEP_EXTRA_THEMES, docs/themes.md).
+    "shopkeep.themes.default",
+    "shopkeep.themes.midnight",
+    *env_list("SHOPKEEP_EXTRA_THEMES"),
     "shopkeep.storefront",
     "shopkeep.dashboard",
     "shopkeep.staff",
@@ -84,6 +105,8 @@ INSTALLED_APPS = [
 
 # Every middleware here is async-capable, so ASGI requests never hop to a thread per request.
 MIDDLEWARE = [
+    # First: store hosts are routed (and custom domains validated) before get_host() runs.
+    "shopkeep.themes.hosts.StoreHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "shopkeep.core.middleware.ContentSecurityPolicyMiddleware",
