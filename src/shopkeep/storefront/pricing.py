@@ -1,18 +1,21 @@
 """What a product card and page show about price and delivery.
 
-``price_display`` is the one place the storefront asks "what does this cost right now": the
-selling tools (sales, tiers) hook in here, returning a ``compare_at`` price that the theme
-shows struck through. Checkout prices come from the orders service, never from here."""
+``price_display`` is the one place the storefront asks "what does this cost right now": it
+reads the running sales from the promotions pricing service and hands themes a
+``compare_at`` price to strike through. Checkout prices come from the orders service (its
+quote), never from here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.html import strip_tags
 
 from shopkeep.catalog.models import DeliveryAction, Product
+from shopkeep.promotions.pricing import price_products
 from shopkeep.stores.models import Store
 from shopkeep.themes.public_urls import store_public_url
 
@@ -23,7 +26,8 @@ class PriceDisplay:
     currency: str
     # The price before a sale, shown struck through; None when nothing is discounted.
     compare_at: Decimal | None = None
-    label: str = ""  # e.g. "Summer sale -20%"
+    label: str = ""  # the sale's name
+    ends_at: datetime | None = None
 
     @property
     def on_sale(self) -> bool:
@@ -31,7 +35,16 @@ class PriceDisplay:
 
 
 def price_display(*, store: Store, products: list[Product]) -> dict[int, PriceDisplay]:
-    return {p.pk: PriceDisplay(price=p.price, currency=p.currency) for p in products}
+    prices = price_products(store=store, products=products)
+    shown = {}
+    for p in products:
+        price, sale = prices[p.pk]
+        if sale is not None and price < p.price:
+            shown[p.pk] = PriceDisplay(price=price, currency=p.currency, compare_at=p.price,
+                                       label=sale.name, ends_at=sale.ends_at)
+        else:
+            shown[p.pk] = PriceDisplay(price=p.price, currency=p.currency)
+    return shown
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import select_template
+from django.utils import timezone
 
 from shopkeep.catalog.models import Product
+from shopkeep.promotions.models import Sale
 from shopkeep.stores.models import Membership, Store
 from shopkeep.themes import selectors
 from shopkeep.themes.look import Look
@@ -151,7 +153,14 @@ def catalog_fingerprint(store: Store) -> str:
     figures = Product.objects.filter(store=store).aggregate(
         n=Count("id"), changed=Max("updated_at"), stock=Sum("stock_quantity"),
         deleted=Max("deleted_at"))
-    return f"{figures['n']}:{figures['changed']}:{figures['stock']}:{figures['deleted']}"
+    # Sales change prices without touching products: the running ones are part of the key
+    # (a sale starting or ending changes the set; an edited one its updated_at).
+    now = timezone.now()
+    sales = (Sale.objects.filter(store=store, is_active=True, starts_at__lte=now,
+                                 ends_at__gt=now)
+             .aggregate(n=Count("id"), ids=Sum("id"), changed=Max("updated_at")))
+    return (f"{figures['n']}:{figures['changed']}:{figures['stock']}:{figures['deleted']}:"
+            f"{sales['n']}:{sales['ids']}:{sales['changed']}")
 
 
 def generation(store: Store) -> int:

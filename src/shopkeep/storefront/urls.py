@@ -27,6 +27,7 @@ urlpatterns = [
     path("<store:store_slug>sitemap.xml", views_extra.sitemap, name="sitemap"),
     path("<store:store_slug>robots.txt", views_extra.robots, name="robots"),
     path("<store:store_slug>preview/exit/", views_extra.preview_exit, name="preview_exit"),
+    path("<store:store_slug>gift-card/", views.gift_card_balance, name="gift_card"),
     path("<store:store_slug>account/", views.account, name="account"),
     path("<store:store_slug>account/login/", views.account_login, name="account_login"),
     path("<store:store_slug>account/signup/", views.account_signup, name="account_signup"),

@@ -21,11 +21,13 @@ from shopkeep.customers.identity import identity_label
 from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput, customer_upsert
 from shopkeep.orders.models import Order
-from shopkeep.orders.services import Line, checkout_start, order_create
+from shopkeep.orders.services import Line, checkout_start, order_create, order_quote
+from shopkeep.promotions.pricing import Quote
 from shopkeep.storefront import basket
 from shopkeep.storefront.forms import (
     AddToBasketForm,
     CheckoutForm,
+    CouponForm,
     LoginForm,
     QuantityForm,
     SignupForm,
@@ -38,6 +40,7 @@ from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
 from shopkeep.subscriptions.models import Subscription
 from shopkeep.subscriptions.services import subscription_cancel
+from shopkeep.themes.public_urls import shop_absolute_url
 
 LOGIN_SALT = "storefront-login"
 LOGIN_MAX_AGE = 30 * 60
@@ -137,14 +140,41 @@ def basket_add(request: HttpRequest, store_slug: str) -> HttpResponse:
     return redirect("storefront:basket", store_slug=store.slug)
 
 
+def _quote(request: HttpRequest, store: Store, lines: list, *, email: str = "",
+           gift_card_code: str = "") -> Quote:
+    return order_quote(store=store, lines=[Line(line.product.pk, line.quantity)
+                                           for line in lines],
+                       coupon_code=basket.coupon_code(request, store), email=email,
+                       gift_card_code=gift_card_code)
+
+
 @open_store
 def basket_page(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
+    if request.method == "POST" and "coupon_code" in request.POST:
+        coupon_form = CouponForm(request.POST)
+        code = coupon_form.cleaned_data["coupon_code"] if coupon_form.is_valid() else ""
+        if request.POST.get("remove_coupon"):
+            code = ""
+        basket.set_coupon(request, store, code)
+        lines = basket.lines(request, store)
+        if code and lines:
+            quote = _quote(request, store, lines)
+            if quote.coupon_message:
+                messages.error(request, quote.coupon_message)
+                basket.set_coupon(request, store, "")
+            else:
+                messages.success(request, f"Code {quote.coupon_code} applied: "
+                                 f"{quote.discount} {store.currency} off.")
+        elif not code:
+            messages.info(request, "Coupon removed.")
+        return redirect("storefront:basket", store_slug=store.slug)
     if request.method == "POST":
-        try:
-            product_id = int(request.POST.get("product_id", ""))
-        except ValueError:
-            raise Http404("No such product") from None
+        raw_id = request.POST.get("product_id", "")
+        # int() also reads "1_0" and digits of other scripts; an id is ASCII digits.
+        if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18):
+            raise Http404("No such product")
+        product_id = int(raw_id)
         product = get_object_or_404(Product.objects.alive(), store=store, pk=product_id)
         form = QuantityForm(request.POST)
         if form.is_valid():
@@ -156,8 +186,15 @@ def basket_page(request: HttpRequest, store_slug: str) -> HttpResponse:
             messages.error(request, "Enter a quantity from 0 to 99.")
         return redirect("storefront:basket", store_slug=store.slug)
     lines = basket.lines(request, store)
-    total = sum((line.total for line in lines), 0)
-    return render_page(request, store, "basket.html", {"lines": lines, "total": total})
+    quote = _quote(request, store, lines) if lines else None
+    if quote is not None and quote.coupon_message:
+        # The code stopped applying (basket changed, coupon used up): say so and drop it.
+        messages.warning(request, quote.coupon_message)
+        basket.set_coupon(request, store, "")
+    return render_page(request, store, "basket.html", {
+        "lines": quote.lines if quote else [], "quote": quote,
+        "total": quote.total if quote else 0,
+        "coupon_form": CouponForm(initial={"coupon_code": quote.coupon_code if quote else ""})})
 
 
 @open_store
@@ -175,7 +212,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 store=store, lines=[Line(line.product.pk, line.quantity) for line in lines],
                 customer=CustomerInput(email=data["email"], player_name=data["player_name"],
                                        name=data["name"], country=data["country"]),
-                billing_address=form.address())
+                billing_address=form.address(),
+                coupon_code=basket.coupon_code(request, store),
+                gift_card_code=data.get("gift_card_code", ""))
         except ServiceError as exc:
             # The service names the field it refused ("player_name", "billing_address.city",
             # "items" for basket-wide rules); unknown names become a message above the form.
@@ -184,15 +223,15 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
         else:
             basket.clear(request, store)
             return _pay(request, order)
-    total = sum((line.total for line in lines), 0)
-    return render_page(request, store, "checkout.html", {"form": form, "lines": lines,
-                                                         "total": total},
+    quote = _quote(request, store, lines)
+    return render_page(request, store, "checkout.html", {"form": form, "lines": quote.lines,
+                                                         "quote": quote, "total": quote.total},
                        status=400 if form.errors else 200)
 
 
 def _pay(request: HttpRequest, order: Order) -> HttpResponse:
-    status_url = request.build_absolute_uri(
-        reverse("storefront:order", args=[order.store.slug, order.access_key]))
+    status_url = shop_absolute_url(
+        request, reverse("storefront:order", args=[order.store.slug, order.access_key]))
     try:
         url = checkout_start(order=order, success_url=status_url, cancel_url=status_url)
     except ServiceError as exc:
@@ -271,9 +310,9 @@ def _send_link(request: HttpRequest, store: Store, customer: Customer) -> None:
         return
     token = signing.TimestampSigner(salt=LOGIN_SALT).sign_object(
         {"c": customer.pk, "s": store.pk})
-    # The host the customer is on (the store's own domain or the platform): the session the
-    # link signs into lives there.
-    url = request.build_absolute_uri(reverse("storefront:account_verify",
+    # On the host the customer is on (the store's own domain or the platform): the session
+    # the link signs into lives there.
+    url = shop_absolute_url(request, reverse("storefront:account_verify",
                                              args=[store.slug, token]))
     send_login_link.enqueue(to=customer.email, store_name=store.name, url=url)
 
@@ -368,3 +407,29 @@ def account_logout(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     request.session.pop(_session_key(store), None)
     return redirect("storefront:home", store_slug=store.slug)
+
+
+BALANCE_CHECKS = 20  # per address per BALANCE_WINDOW: the page answers whether a code exists
+BALANCE_WINDOW = 600
+
+
+def gift_card_balance(request: HttpRequest, store_slug: str) -> HttpResponse:
+    from shopkeep.promotions.giftcards import gift_card_find
+    from shopkeep.storefront.forms import GiftCardBalanceForm
+
+    store = _store(store_slug)
+    form = GiftCardBalanceForm(request.POST or None)
+    card = None
+    if request.method == "POST" and form.is_valid():
+        key = f"gift-card-check:{store.pk}:{request.META.get('REMOTE_ADDR', '')}"
+        cache.add(key, 0, timeout=BALANCE_WINDOW)
+        if cache.incr(key) > BALANCE_CHECKS:
+            form.add_error(None, "Too many checks from your address; try again in a few "
+                           "minutes.")
+            return _render(request, store, "gift_card.html", {"form": form}, status=429)
+        try:
+            card = gift_card_find(store=store, code=form.cleaned_data["code"])
+        except ServiceError as exc:
+            form.add_error("code", exc.message)
+    return _render(request, store, "gift_card.html", {"form": form, "card": card},
+                   status=400 if form.errors else 200)

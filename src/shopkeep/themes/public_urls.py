@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import HttpRequest
 
 from shopkeep.core.absolute import absolute_url
 from shopkeep.stores.models import Store
@@ -30,3 +31,12 @@ def store_public_url(store: Store, path: str = "/") -> str:
     if not path.startswith("/"):
         raise ValueError("store paths start with /")
     return store_base_url(store) + path
+
+
+def shop_absolute_url(request: HttpRequest, path: str) -> str:
+    """An absolute link for a storefront page being answered (payment return, sign-in link).
+    On a store's own host it stays on that host: the buyer's session lives there, and the
+    path has no /s/<slug>/ prefix that the platform host would need."""
+    if getattr(request, "host_store", None) is not None:
+        return request.build_absolute_uri(path)
+    return absolute_url(path, request=request)
