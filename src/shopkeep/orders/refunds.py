@@ -190,6 +190,20 @@ def refund_fail(*, refund_id: int, error: str) -> Refund | None:
     return refund
 
 
+def refund_settle_by_key(*, order_number: str, gateway: str, key: str,
+                         gateway_refund_id: str) -> Refund | None:
+    """A gateway's notice naming the idempotency key we made a refund with (Stripe's
+    metadata, the sandbox's notice): settle that refund, if it is this order's and pending."""
+    prefix = "shopkeep-refund-"
+    if not key.startswith(prefix) or not key[len(prefix):].isdigit():
+        return None
+    refund = Refund.objects.filter(pk=int(key[len(prefix):]), order__order_number=order_number,
+                                   order__payment_gateway=gateway).first()
+    if refund is None:
+        return None
+    return refund_settle(refund_id=refund.pk, gateway_refund_id=gateway_refund_id)
+
+
 @transaction.atomic
 def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id: str,
                            amount_minor: int) -> Refund | None:
@@ -203,7 +217,10 @@ def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id
     known = Refund.objects.select_for_update().filter(order=order,
                                                       gateway_refund_id=gateway_refund_id).first()
     if known is not None:
-        return None  # ours, and settled (or about to be) by refund_execute
+        if known.status == Refund.Status.PENDING:
+            # Ours, reported pending by the gateway when it was made: this notice settles it.
+            return refund_settle(refund_id=known.pk, gateway_refund_id=gateway_refund_id)
+        return None  # ours, and settled already
     amount = min(from_minor(amount_minor, order.currency), order.total - order.refunded_amount)
     if amount <= 0:
         return None
