@@ -158,6 +158,35 @@ def test_duplicate_agent_warning_is_shown(shop, server, as_owner):
     assert "two agents" in listing.content.decode()
 
 
+def test_an_agent_without_instance_id_gets_a_notice(shop, server, as_owner):
+    from django.test import Client
+
+    from shopkeep.delivery.services import store_secret_rotate
+    from shopkeep.stores.audit import Actor
+    from tests.factories import owner_of
+
+    url = reverse("dashboard:server_detail", args=[shop.slug, server.pk])
+    assert 'data-testid="anonymous-agent-notice"' not in as_owner.get(url).content.decode()
+    store_secret = store_secret_rotate(store=shop, actor=Actor.for_user(owner_of(shop)))
+    secret = services_rotate(shop, server)
+    poll = Client().get("/api/v1/agent/commands/pending", headers={
+        "X-Store-Secret": store_secret, "X-Server-Secret": secret})
+    assert poll.status_code == 200
+    page = as_owner.get(url).content.decode()
+    assert 'data-testid="anonymous-agent-notice"' in page
+    assert "does not identify itself" in page
+    listing = as_owner.get(reverse("dashboard:servers", args=[shop.slug]))
+    assert "agent without id" in listing.content.decode()
+
+
+def services_rotate(shop, server) -> str:
+    from shopkeep.delivery.services import server_rotate_secret
+    from shopkeep.stores.audit import Actor
+    from tests.factories import owner_of
+
+    return server_rotate_secret(store=shop, actor=Actor.for_user(owner_of(shop)), server=server)
+
+
 def test_delivery_settings_are_validated(shop, as_owner):
     as_owner.post(reverse("dashboard:delivery_settings", args=[shop.slug]),
                   {"max_attempts": 50, "poll_seconds": 5})

@@ -180,3 +180,35 @@ def test_long_poll_in_another_process_wakes_when_this_one_queues(web_process):
         "lp user {player} parent add vip", "kit starter {player}"]
     assert answer["seconds"] < 25  # woken by the queueing, not by the end of the wait
     assert DeliveryCommand.objects.filter(order=order).count() == 1
+
+
+def test_racing_pollers_without_instance_never_receive_the_same_command():
+    """Eight seed-only pollers at once, ten polls each: every command goes to one poll."""
+    from shopkeep.orders.services import Line, checkout_start, order_create
+    from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
+    from shopkeep.payments.models import SandboxSession
+    from tests.commerce import buyer
+
+    store, server, order, _, _ = _paid_command()
+    product = order.items.get().product
+    for _ in range(11):
+        extra = order_create(store=store, lines=[Line(product.pk, 1)], customer=buyer())
+        checkout_start(order=extra, success_url="https://x.test/ok",
+                       cancel_url="https://x.test/no")
+        SandboxGateway().pay(session_id=SandboxSession.objects.get(
+            reference=extra.order_number).pk, card_number=CARD_OK)
+    total = DeliveryCommand.objects.filter(server=server, status="pending").count()
+    assert total == 12
+
+    def poll(_i: int) -> list[int]:
+        got = []
+        for _ in range(10):
+            commands, _more = agent_services.due_commands(
+                server_id=server.pk, limit=3, owner=agent_services.anonymous_owner())
+            got += [c["id"] for c in commands]
+        return got
+
+    results, errors = _race(8, poll)
+    assert errors == []
+    handed = [cid for r in results for cid in r]
+    assert len(handed) == len(set(handed)) == total

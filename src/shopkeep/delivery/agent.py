@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
+from django.utils.http import parse_etags
 
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import hash_secret
@@ -25,6 +27,7 @@ from shopkeep.core.timefmt import iso
 from shopkeep.delivery import queue
 from shopkeep.delivery.models import (
     AGENT_LEASE_SECONDS,
+    COMMAND_LEASE_SECONDS,
     DeliveryCommand,
     DeliveryLog,
     GameServer,
@@ -38,6 +41,9 @@ SEEN_WRITE_EVERY = timedelta(seconds=20)  # bound the writes an idle agent cause
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=6)
 MAX_OUTPUT = 4096
+# Failures after which nobody knows whether the game ran the command (docs/agent-api.md):
+# a command that is not safe to run again then waits for the owner's review.
+OUTCOME_UNKNOWN_CODES = frozenset({"AGENT_CRASHED_DURING_EXECUTION", "OUTCOME_UNKNOWN"})
 
 
 class Unauthenticated(ServiceError):
@@ -70,15 +76,26 @@ def authenticate(*, store_secret: str, server_secret: str) -> GameServer:
 
 
 def check_instance(instance: str | None) -> str:
-    if not instance or not INSTANCE_RE.match(instance):
+    """The optional X-Agent-Instance: "" when absent (a seed-only client), 400 when malformed."""
+    if not instance:
+        return ""
+    if not INSTANCE_RE.match(instance):
         raise ServiceError("invalid_agent_instance", "Send X-Agent-Instance: an id of 1 to 64 "
                            "letters, digits, '.', '_' or '-' that this installation keeps.")
     return instance
 
 
 def claim(*, server: GameServer, instance: str, now: datetime | None = None) -> None:
-    """One agent per server: refuse another instance while the holder is alive."""
+    """One agent per server: refuse another instance while the holder is alive. A poller
+    without an instance id claims nothing (its commands are leased per poll instead); it is
+    only remembered, so the dashboard can say that this agent does not identify itself."""
     now = now or timezone.now()
+    if not instance:
+        seen = server.anonymous_seen_at
+        if seen is None or now - seen > SEEN_WRITE_EVERY:
+            GameServer.objects.filter(pk=server.pk).update(anonymous_seen_at=now)
+            server.anonymous_seen_at = now
+        return
     for _ in range(3):
         holder, seen = server.agent_instance, server.agent_seen_at
         if holder == instance:
@@ -116,6 +133,22 @@ class Snapshot:
         return f'"q{server_id}-{self.version}-{limit}"'
 
 
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 13.1.2: If-None-Match is a list of entity tags or ``*``, compared weakly
+    (``W/"x"`` matches ``"x"``); ``*`` matches any current list."""
+    if not if_none_match:
+        return False
+    tags = parse_etags(if_none_match)
+    if tags == ["*"]:
+        return True
+    return etag.removeprefix("W/") in {t.removeprefix("W/") for t in tags}
+
+
+def anonymous_owner() -> str:
+    """The lease owner of one poll without X-Agent-Instance: never equal to another poll's."""
+    return "anon:" + secrets.token_hex(16)
+
+
 def snapshot(*, server_id: int, now: datetime | None = None,
              loaded: GameServer | None = None) -> Snapshot:
     """The server's queue version, after making retries whose back-off ended due again.
@@ -134,11 +167,16 @@ def snapshot(*, server_id: int, now: datetime | None = None,
 
 @transaction.atomic
 def promote_due(*, server_id: int, now: datetime | None = None) -> int:
-    """retrying -> pending for the server's commands whose ``execute_after`` has passed."""
+    """retrying -> pending for the server's commands whose ``execute_after`` has passed, and
+    pending commands whose lease ran out are free again (both change what a poll receives)."""
     now = now or timezone.now()
     GameServer.objects.select_for_update().filter(pk=server_id).first()
     due = list(Cmd.objects.filter(server_id=server_id, status=Cmd.Status.RETRYING,
                                   execute_after__lte=now).only("pk", "store_id", "attempt_count"))
+    freed = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING,
+                               leased_until__lte=now).update(leased_until=None, lease_owner="")
+    if freed and not due:
+        queue.bump_servers([server_id])
     if due:
         Cmd.objects.filter(pk__in=[c.pk for c in due], status=Cmd.Status.RETRYING).update(
             status=Cmd.Status.PENDING, execute_after=None, updated_at=now)
@@ -152,18 +190,54 @@ def promote_due(*, server_id: int, now: datetime | None = None) -> int:
 
 
 def _refresh_retry_due(server_id: int) -> None:
-    nxt = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.RETRYING).aggregate(
+    """``retry_due_at``: the next moment the server's due list changes by itself (a back-off
+    ends or a lease runs out), so an idle poll before it can be answered from the version."""
+    retry = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.RETRYING).aggregate(
         at=Min("execute_after"))["at"]
+    lease = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING,
+                               leased_until__isnull=False).aggregate(
+        at=Min("leased_until"))["at"]
+    nxt = min((t for t in (retry, lease) if t is not None), default=None)
     GameServer.objects.filter(pk=server_id).update(retry_due_at=nxt)
 
 
-def due_commands(*, server_id: int, limit: int) -> tuple[list[dict], bool]:
-    rows = list(Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING)
-                .select_related("order", "order_item").order_by("id")[:limit + 1])
-    return [command_json(c) for c in rows[:limit]], len(rows) > limit
+def due_commands(*, server_id: int, limit: int, owner: str = "",
+                 now: datetime | None = None) -> tuple[list[dict], bool]:
+    """The due commands this poller may receive, leased to it (``owner``: its instance id,
+    or ``anonymous_owner()``). A command leased to another poller is not handed out until
+    its lease runs out or it is reported, so two pollers never both receive it."""
+    now = now or timezone.now()
+    free = Q(leased_until__isnull=True) | Q(leased_until__lte=now)
+    if owner:
+        free |= Q(lease_owner=owner)
+    pending = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING)
+    # Queue order per player: a player's command is held back while an earlier one of theirs
+    # on this server is retrying or awaiting review, so a refund's removal never overtakes
+    # the purchase it takes back (the agent keeps the order within one list).
+    earlier = Cmd.objects.filter(server_id=server_id, status__in=Cmd.HOLDS_PLAYER,
+                                 player_name=OuterRef("player_name"), id__lt=OuterRef("id"))
+    ids = list(pending.filter(free).exclude(~Q(player_name="") & Q(Exists(earlier)))
+               .order_by("id").values_list("pk", flat=True)[:limit + 1])
+    more = len(ids) > limit
+    ids = ids[:limit]
+    if not ids:
+        return [], more
+    until = now + timedelta(seconds=COMMAND_LEASE_SECONDS)
+    # Conditional on the lease still being free: of two pollers racing for a command, the
+    # database lets one UPDATE take it, and each then reads back only what it holds.
+    pending.filter(free, pk__in=ids).update(lease_owner=owner, leased_until=until)
+    rows = list(pending.filter(pk__in=ids, lease_owner=owner, leased_until=until)
+                .select_related("order", "order_item").order_by("id"))
+    if rows:
+        GameServer.objects.filter(Q(retry_due_at__isnull=True) | Q(retry_due_at__gt=until),
+                                  pk=server_id).update(retry_due_at=until)
+    anonymous = owner.startswith("anon:")
+    return [command_json(c, lease_until=until if anonymous else None) for c in rows], more
 
 
-def command_json(c: DeliveryCommand) -> dict:
+def command_json(c: DeliveryCommand, lease_until: datetime | None = None) -> dict:
+    extra = {} if lease_until is None else {
+        "lease": {"expires_at": iso(lease_until), "seconds": COMMAND_LEASE_SECONDS}}
     return {
         "id": c.pk,
         "type": c.type,
@@ -176,6 +250,9 @@ def command_json(c: DeliveryCommand) -> dict:
         "product": {"id": c.order_item.product_id, "name": c.order_item.product_name},
         "attempt": c.attempt_count + 1,
         "created_at": iso(c.created_at),
+        "safe_to_repeat": c.safe_to_repeat,
+        "delay_after_join": c.delay_after_join,
+        **extra,
     }
 
 
@@ -211,10 +288,12 @@ def confirm(*, server: GameServer, command_id: int, output: str = "", instance: 
     now = now or timezone.now()
     command = _command_for(server, command_id)
     order = _lock_order(command)
-    won = Cmd.objects.filter(pk=command.pk, status__in=Cmd.OPEN).update(
+    # From needs_review too: the agent knows better than the guess that it might not have run.
+    won = Cmd.objects.filter(pk=command.pk,
+                             status__in=[*Cmd.OPEN, Cmd.Status.NEEDS_REVIEW]).update(
         status=Cmd.Status.COMPLETED, completed_at=now, updated_at=now, execute_after=None,
         attempt_count=command.attempt_count + 1, output=_clip(output, MAX_OUTPUT),
-        executed_by=instance)
+        executed_by=instance, lease_owner="", leased_until=None)
     command.refresh_from_db()
     if not won:
         if command.status == Cmd.Status.COMPLETED:
@@ -258,10 +337,17 @@ def fail(*, server: GameServer, command_id: int, error: str, error_code: str = "
             attempt is not None and attempt <= command.attempt_count):
         return _answer(command, False)  # a repeated report of a failure already recorded
     attempts = command.attempt_count + 1
-    final = not retryable or attempts - command.attempt_base >= max_attempts
+    unknown = error_code in OUTCOME_UNKNOWN_CODES
+    if unknown and command.safe_to_repeat:
+        retryable = True  # the owner said running it twice is harmless
+    review = unknown and not command.safe_to_repeat
+    final = not review and (not retryable or attempts - command.attempt_base >= max_attempts)
     fields = {"attempt_count": attempts, "last_error": error, "last_error_code": error_code,
-              "updated_at": now, "executed_by": instance}
-    if final:
+              "updated_at": now, "executed_by": instance, "lease_owner": "",
+              "leased_until": None}
+    if review:
+        fields.update(status=Cmd.Status.NEEDS_REVIEW, review_since=now, execute_after=None)
+    elif final:
         fields.update(status=Cmd.Status.FAILED, failed_at=now, execute_after=None)
     else:
         fields.update(status=Cmd.Status.RETRYING, execute_after=now + retry_delay(attempts))
@@ -270,9 +356,12 @@ def fail(*, server: GameServer, command_id: int, error: str, error_code: str = "
         command.refresh_from_db()
         return _answer(command, False)
     command.refresh_from_db()
-    kind = DeliveryLog.Kind.FAILED if final else DeliveryLog.Kind.RETRY_SCHEDULED
+    kind = (DeliveryLog.Kind.NEEDS_REVIEW if review else DeliveryLog.Kind.FAILED if final
+            else DeliveryLog.Kind.RETRY_SCHEDULED)
     message = f"{error_code}: {error}"
-    if not final:
+    if review:
+        message += " (awaiting the owner's review: Mark delivered or Run again)"
+    elif not final:
         message += f" (due again at {iso(command.execute_after)})"
     DeliveryLog.objects.create(store_id=command.store_id, command=command, kind=kind,
                                attempt=attempts, message=_clip(message, 1000),
@@ -281,7 +370,7 @@ def fail(*, server: GameServer, command_id: int, error: str, error_code: str = "
     if final:
         if command.type == Cmd.Type.PURCHASE:
             queue.announce_failure(order=order, command=command, now=now)
-    else:
+    elif not review:
         _refresh_retry_due(command.server_id)
     return _answer(command, True)
 
@@ -316,6 +405,15 @@ def heartbeat(*, server: GameServer, agent_version: str, players: list[dict],
                            field="agent_version")
     GameServer.objects.filter(pk=server.pk).update(
         last_heartbeat_at=now, agent_version=version, online_players=cleaned)
+
+
+def heartbeat_answer(*, now: datetime | None = None) -> dict:
+    """The heartbeat's JSON answer; ``latest_agent_version`` lets an agent say it is out of
+    date (the dashboard flags it too)."""
+    from shopkeep.delivery.versions import latest_agent_version
+
+    return {"ok": True, "next_heartbeat_seconds": 120, "server_time": iso(now or timezone.now()),
+            "latest_agent_version": latest_agent_version() or None}
 
 
 def _opt(value: object, limit: int) -> str | None:

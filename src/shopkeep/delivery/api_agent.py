@@ -1,8 +1,9 @@
 """The agent API (seed 001 paths and headers; docs/agent-api.md is the contract).
 
-Authentication runs before the body is read: ``X-Store-Secret`` + ``X-Server-Secret`` name
-the server, ``X-Agent-Instance`` names the installation, and the per-server rate limit and
-the one-agent-per-server rule are applied there too.
+Authentication runs before the body is read and before any other check: ``X-Store-Secret``
++ ``X-Server-Secret`` name the server (the two headers of seed 001 are enough); the optional
+``X-Agent-Instance`` names the installation, for the one-agent-per-server rule. The per-server
+rate limit is applied there too.
 """
 
 
@@ -30,9 +31,11 @@ _HEADER_DOCS = {"parameters": [
      "description": "The store's secret (sks_...)"},
     {"in": "header", "name": "X-Server-Secret", "required": True, "schema": {"type": "string"},
      "description": "This game server's secret (srv_...)"},
-    {"in": "header", "name": "X-Agent-Instance", "required": True,
+    {"in": "header", "name": "X-Agent-Instance", "required": False,
      "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
-     "description": "The agent installation's id, kept across restarts"},
+     "description": "Optional: the agent installation's id, kept across restarts (enables "
+                    "the one-agent-per-server rule; without it each command is leased to the "
+                    "poll that received it)"},
 ]}
 
 
@@ -45,11 +48,13 @@ class RateLimited(ServiceError):
 
 
 class AgentContext:
-    __slots__ = ("instance", "max_attempts", "poll_seconds", "server")
+    __slots__ = ("instance", "max_attempts", "owner", "poll_seconds", "server")
 
     def __init__(self, server: GameServer, instance: str) -> None:
         self.server = server
         self.instance = instance
+        # Whom this request's commands are leased to.
+        self.owner = instance or agent.anonymous_owner()
         # Loaded with the server by agent.authenticate (select_related): no extra query.
         key = server.store.agent_key
         self.max_attempts = key.max_attempts
@@ -76,9 +81,11 @@ def _rate_limit(server: GameServer) -> None:
 
 
 def agent_auth(request: HttpRequest) -> AgentContext:
-    instance = agent.check_instance(request.headers.get("X-Agent-Instance"))
+    # Secrets first: a caller with wrong secrets learns nothing else (not even that its
+    # instance id is malformed).
     server = agent.authenticate(store_secret=request.headers.get("X-Store-Secret", ""),
                                 server_secret=request.headers.get("X-Server-Secret", ""))
+    instance = agent.check_instance(request.headers.get("X-Agent-Instance"))
     _rate_limit(server)
     agent.claim(server=server, instance=instance)
     return AgentContext(server, instance)
@@ -96,17 +103,18 @@ def _authorize_and_poll(request: HttpRequest, limit: int, if_none_match: str | N
     """The first look, in one thread hop: an idle agent's poll costs one trip to a worker
     thread and two small queries (the server with its store key, the queue version)."""
     ctx = agent_auth(request)
-    return (ctx, *_poll_once(ctx.server.pk, limit, if_none_match, release, ctx.server))
+    return (ctx, *_poll_once(ctx, limit, if_none_match, release, ctx.server))
 
 
-def _poll_once(server_id: int, limit: int, if_none_match: str | None, release: bool,
+def _poll_once(ctx: AgentContext, limit: int, if_none_match: str | None, release: bool,
                loaded: GameServer | None = None) -> tuple[str, list[dict] | None, bool]:
+    server_id = ctx.server.pk
     try:
         snap = agent.snapshot(server_id=server_id, loaded=loaded)
         etag = snap.etag(server_id, limit)
-        if if_none_match and if_none_match == etag:
+        if agent.etag_matches(if_none_match, etag):
             return etag, None, False
-        commands, more = agent.due_commands(server_id=server_id, limit=limit)
+        commands, more = agent.due_commands(server_id=server_id, limit=limit, owner=ctx.owner)
         return etag, commands, more
     finally:
         if release:
@@ -124,13 +132,15 @@ async def pending(request: HttpRequest, limit: int = Query(100, ge=1, le=500),
     deadline = loop.time() + wait
     ctx, etag, commands, more = await sync_to_async(_authorize_and_poll)(
         request, limit, if_none_match, wait > 0)
-    if _nothing_new(commands, if_none_match) and wait > 0:
+    # "*" matches every list (RFC 9110), so nothing can change it: answer without holding.
+    hold = wait > 0 and (if_none_match or "").strip() != "*"
+    if hold and _nothing_new(commands, if_none_match):
         with Waiter(ctx.server.pk) as waiter:
             while True:
                 # Registered before this re-read, so a command queued meanwhile still wakes us.
                 remaining = deadline - loop.time()
                 etag, commands, more = await sync_to_async(_poll_once)(
-                    ctx.server.pk, limit, if_none_match, remaining > 0)
+                    ctx, limit, if_none_match, remaining > 0)
                 if not _nothing_new(commands, if_none_match) or remaining <= 0:
                     break
                 await waiter.wait(remaining)
@@ -233,4 +243,4 @@ def heartbeat(request: HttpRequest, payload: HeartbeatIn) -> dict:
     ctx: AgentContext = request.auth
     agent.heartbeat(server=ctx.server, agent_version=payload.agent_version,
                     players=[p.dict() for p in payload.players])
-    return {"ok": True, "next_heartbeat_seconds": 120, "server_time": iso(timezone.now())}
+    return agent.heartbeat_answer()

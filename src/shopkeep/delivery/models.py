@@ -3,7 +3,10 @@
 A command's life: ``pending`` -> ``completed``; ``pending`` -> ``retrying`` (a retryable
 failure, due again at ``execute_after``) -> ``pending``; -> ``failed`` after the store's last
 attempt or a failure the agent calls permanent; -> ``cancelled`` (refund before delivery,
-server removed). Every transition is one conditional write, so a confirm and a cancel that
+server removed); -> ``needs_review`` when the agent cannot know whether a command that is not
+safe to run again reached the game (it crashed or lost the connection mid-execution): no
+``delivery.failed``, the owner decides with "Mark delivered" (-> ``completed``) or "Run again"
+(-> ``pending``). Every transition is one conditional write, so a confirm and a cancel that
 race cannot both win.
 """
 
@@ -20,6 +23,8 @@ from shopkeep.stores.models import GAMES, Store
 
 ONLINE_WINDOW_SECONDS = 300  # a server is online while its last heartbeat is this fresh
 AGENT_LEASE_SECONDS = 180  # another agent instance is refused while the current one is this fresh
+# A command handed out is leased to its poller this long: no other poller receives it meanwhile.
+COMMAND_LEASE_SECONDS = 120
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -62,6 +67,8 @@ class GameServer(models.Model):
     agent_seen_at = models.DateTimeField(null=True, blank=True)
     duplicate_instance = models.CharField(max_length=64, blank=True)
     duplicate_seen_at = models.DateTimeField(null=True, blank=True)
+    # Last poll without X-Agent-Instance (a seed-only client): the dashboard says so.
+    anonymous_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
 
@@ -77,6 +84,12 @@ class GameServer(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def agent_out_of_date(self) -> bool:
+        """The agent's last heartbeat named an older version than the newest one."""
+        from shopkeep.delivery.versions import is_older
+
+        return bool(self.agent_version) and is_older(self.agent_version)
+
     def is_online(self, now=None) -> bool:
         now = now or timezone.now()
         return (self.last_heartbeat_at is not None
@@ -87,6 +100,12 @@ class GameServer(models.Model):
         now = now or timezone.now()
         return (self.duplicate_seen_at is not None
                 and (now - self.duplicate_seen_at).total_seconds() < ONLINE_WINDOW_SECONDS * 12)
+
+    def anonymous_agent(self, now=None) -> bool:
+        """An agent polled recently without identifying itself (no X-Agent-Instance)."""
+        now = now or timezone.now()
+        return (self.anonymous_seen_at is not None
+                and (now - self.anonymous_seen_at).total_seconds() < ONLINE_WINDOW_SECONDS * 12)
 
 
 class DeliveryCommand(models.Model):
@@ -102,8 +121,11 @@ class DeliveryCommand(models.Model):
         COMPLETED = "completed"
         FAILED = "failed"
         CANCELLED = "cancelled"
+        NEEDS_REVIEW = "needs_review"
 
     OPEN = (Status.PENDING, Status.RETRYING)
+    # A player's later commands on the server wait behind these (queue order per player).
+    HOLDS_PLAYER = (Status.RETRYING, Status.NEEDS_REVIEW)
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     server = models.ForeignKey(GameServer, on_delete=models.PROTECT, related_name="commands")
@@ -121,6 +143,10 @@ class DeliveryCommand(models.Model):
     player_name = models.CharField(max_length=32, blank=True)
     player_uuid = models.CharField(max_length=36, blank=True)
     player_steam_id = models.CharField(max_length=17, blank=True)
+    # Copied from the action at queueing time (catalog.DeliveryAction): changing the product
+    # later does not change what an already queued command promises.
+    safe_to_repeat = models.BooleanField(default=False)
+    delay_after_join = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     # Executions reported so far; never reset, so (id, attempt) names one execution for good.
     attempt_count = models.PositiveSmallIntegerField(default=0)
@@ -132,11 +158,16 @@ class DeliveryCommand(models.Model):
     last_error_code = models.CharField(max_length=64, blank=True)
     output = models.TextField(blank=True)
     executed_by = models.CharField(max_length=64, blank=True)
+    # Who the pending command was last handed to, and until when nobody else receives it:
+    # the instance id, or "anon:<token>" for a poller without X-Agent-Instance.
+    lease_owner = models.CharField(max_length=72, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    review_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -170,6 +201,8 @@ class DeliveryLog(models.Model):
         DUE_AGAIN = "due_again"
         CANCELLED = "cancelled"
         REQUEUED = "requeued"
+        NEEDS_REVIEW = "needs_review"
+        MARKED_DELIVERED = "marked_delivered"
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     command = models.ForeignKey(DeliveryCommand, on_delete=models.CASCADE, related_name="log")

@@ -101,6 +101,9 @@ def queue_commands(*, order: Order, trigger: str, cause: str,
                             type=command_type, command=template,
                             placeholders=values,
                             require_online=action.require_online and trigger == "purchase",
+                            safe_to_repeat=action.safe_to_repeat,
+                            delay_after_join=(action.delay_after_join
+                                              if action.require_online else 0),
                             player_name=values["player"], player_uuid=values["uuid"],
                             player_steam_id=values["steam_id"]))
     known = set(Cmd.objects.filter(dedupe_key__in=[r.dedupe_key for r in rows])
@@ -127,12 +130,12 @@ def cancel_open(*, order: Order, types: Iterable[str], reason: str, actor: str =
     return _cancel(qs, reason=reason, actor=actor)
 
 
-def _cancel(qs, *, reason: str, actor: str) -> int:
+def _cancel(qs, *, reason: str, actor: str, statuses: Iterable[str] = Cmd.OPEN) -> int:
     victims = list(qs.only("pk", "store_id", "server_id", "attempt_count"))
     if not victims:
         return 0
     now = timezone.now()
-    Cmd.objects.filter(pk__in=[c.pk for c in victims], status__in=Cmd.OPEN).update(
+    Cmd.objects.filter(pk__in=[c.pk for c in victims], status__in=list(statuses)).update(
         status=Cmd.Status.CANCELLED, cancelled_at=now, updated_at=now, execute_after=None)
     DeliveryLog.objects.bulk_create([
         DeliveryLog(store_id=c.store_id, command_id=c.pk, kind=DeliveryLog.Kind.CANCELLED,
@@ -176,8 +179,14 @@ def on_subscription_ended(*, order: Order, subscription_id: int,
 
 def _take_back(*, order: Order, trigger: str, cause: str, reason: str,
                actor: str, identity: PlayerIdentity | None = None) -> list[DeliveryCommand]:
-    cancel_open(order=order, types=[Cmd.Type.PURCHASE], reason=reason, actor=actor)
+    # Decided before cancelling: a purchase awaiting review may have run, so its item counts
+    # as received and gets the take-back commands (removing a perm never granted is harmless).
     received = [item for item in order.items.all() if _received(item)]
+    cancel_open(order=order, types=[Cmd.Type.PURCHASE], reason=reason, actor=actor)
+    _cancel(Cmd.objects.filter(order=order, type=Cmd.Type.PURCHASE,
+                               status=Cmd.Status.NEEDS_REVIEW),
+            reason=f"{reason}; it may have run, so the take-back commands are queued",
+            actor=actor, statuses=[Cmd.Status.NEEDS_REVIEW])
     created = queue_commands(order=order, trigger=trigger, cause=cause, items=received,
                              actor=actor, identity=identity)
     refresh_order(order=order, emit_events=False)
@@ -188,7 +197,8 @@ def _received(item: OrderItem) -> bool:
     """The player got something of this item: a purchase command ran, or it had none."""
     purchase = Cmd.objects.filter(order_item=item, type=Cmd.Type.PURCHASE)
     return (not purchase.exists()
-            or purchase.filter(status=Cmd.Status.COMPLETED).exists())
+            or purchase.filter(status__in=[Cmd.Status.COMPLETED,
+                                           Cmd.Status.NEEDS_REVIEW]).exists())
 
 
 # -- item and order state ---------------------------------------------------------------------
@@ -206,8 +216,8 @@ def _item_status(item: OrderItem) -> str:
         return Item.PENDING if has_actions else Item.DELIVERED
     if Cmd.Status.FAILED in statuses:
         return Item.FAILED
-    if statuses & set(Cmd.OPEN):
-        return Item.PENDING
+    if statuses & {*Cmd.OPEN, Cmd.Status.NEEDS_REVIEW}:
+        return Item.PENDING  # awaiting review is not failed: the owner has not decided yet
     if Cmd.Status.COMPLETED in statuses:
         return Item.DELIVERED
     return Item.CANCELLED

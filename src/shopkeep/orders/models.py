@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from shopkeep.catalog.models import Product
 from shopkeep.customers.models import Customer, PlayerSnapshot
+from shopkeep.promotions.models import GiftCard
 from shopkeep.stores.models import Store
 
 
@@ -44,6 +45,21 @@ class Order(PlayerSnapshot):
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2)
+    # Pricing facts frozen at checkout: the coupon's discount (subtotal - discount + tax when
+    # prices exclude tax = total), and the share of the total a gift card paid.
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    coupon_code = models.CharField(max_length=40, blank=True)
+    gift_card = models.ForeignKey(GiftCard, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="orders")
+    gift_card_amount = models.DecimalField(max_digits=12, decimal_places=2,
+                                           default=Decimal("0"))
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("0"))
+    tax_country = models.CharField(max_length=2, blank=True)
+    tax_region = models.CharField(max_length=64, blank=True)
+    tax_inclusive = models.BooleanField(default=False)
+    vat_number = models.CharField(max_length=20, blank=True)
+    reverse_charge = models.BooleanField(default=False)
+    creator_code = models.CharField(max_length=40, blank=True)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
     payment_status = models.CharField(max_length=24, choices=PaymentStatus.choices,
@@ -80,6 +96,11 @@ class Order(PlayerSnapshot):
         return self.paid_at is not None
 
     @property
+    def amount_due(self) -> Decimal:
+        """What the payment gateway charges: the total less the gift card's share."""
+        return self.total - self.gift_card_amount
+
+    @property
     def refundable_amount(self) -> Decimal:
         return self.total - self.refunded_amount if self.is_paid else Decimal("0")
 
@@ -99,6 +120,9 @@ class OrderItem(models.Model):
     product_type = models.CharField(max_length=16)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    # The catalogue price before a sale; equal to unit_price when nothing was on sale.
+    list_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    sale_name = models.CharField(max_length=100, blank=True)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices,
                                        default=DeliveryStatus.PENDING)
@@ -122,6 +146,9 @@ class Refund(models.Model):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # The part of ``amount`` credited back to the order's gift card rather than the gateway.
+    gift_card_amount = models.DecimalField(max_digits=12, decimal_places=2,
+                                           default=Decimal("0"))
     reason = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     gateway_refund_id = models.CharField(max_length=128, blank=True)

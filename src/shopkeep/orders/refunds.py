@@ -18,6 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from shopkeep.core.errors import Conflict, ServiceError
+from shopkeep.core.failpoints import failpoint
 from shopkeep.core.money import InvalidAmount, parse_amount, to_minor
 from shopkeep.core.text import clean_line
 from shopkeep.delivery import queue as delivery_queue
@@ -27,6 +28,8 @@ from shopkeep.orders.models import Order, OrderItem, Refund
 from shopkeep.orders.payloads import order_data, order_refunded_data
 from shopkeep.payments.gateways import get_gateway
 from shopkeep.payments.gateways.base import GatewayError
+from shopkeep.promotions.giftcards import gift_card_credit
+from shopkeep.promotions.models import GiftCardTransaction
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
 from shopkeep.stores.models import Store
@@ -40,6 +43,16 @@ REFUNDABLE = (Order.Status.PROCESSING, Order.Status.COMPLETED, Order.Status.PART
 def _in_flight(order: Order) -> Decimal:
     pending = order.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"]
     return pending or Decimal("0")
+
+
+def _gift_card_share(order: Order, amount: Decimal) -> Decimal:
+    """How much of a refund goes back onto the order's gift card: the card first, since that
+    needs no gateway and costs no fees, up to what the card paid and has not had back."""
+    if not order.gift_card_id or order.gift_card_amount <= 0:
+        return Decimal("0")
+    back = (order.refunds.exclude(status=Refund.Status.FAILED)
+            .aggregate(s=Sum("gift_card_amount"))["s"] or Decimal("0"))
+    return max(Decimal("0"), min(amount, order.gift_card_amount - back))
 
 
 @transaction.atomic
@@ -65,6 +78,7 @@ def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | De
         raise ServiceError("amount_too_large", f"At most {available} {order.currency} can be "
                            "refunded.", field="amount")
     refund = Refund.objects.create(store=store, order=order, amount=value,
+                                   gift_card_amount=_gift_card_share(order, value),
                                    reason=clean_line(reason, max_length=500),
                                    requested_by=actor.label)
     audit_record(store=store, actor=actor, action="refund.requested", obj=order,
@@ -75,24 +89,48 @@ def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | De
     return refund
 
 
+# The gateway may or may not have refunded when it answers these: leave the refund pending
+# for the reconciliation (orders/refund_reconcile.py) to settle by asking, never mark it failed.
+UNCERTAIN_ERRORS = frozenset({"idempotency_error", "gateway_unreachable", "rate_limited",
+                              "api_error"})
+
+
+def refund_key(refund: Refund) -> str:
+    """The gateway idempotency key of a refund: its own id, so every run of its execution (a
+    retry after a crash, the reconciliation) asks for the same refund."""
+    return f"shopkeep-refund-{refund.pk}"
+
+
 def refund_execute(*, refund_id: int) -> str:
+    """Worker: make the refund at the gateway and settle it. Safe to run any number of times:
+    the idempotency key makes the gateway refund once, and settling is conditional."""
     refund = Refund.objects.select_related("order__store").filter(pk=refund_id).first()
     if refund is None or refund.status != Refund.Status.PENDING:
         return "nothing to do"
     order = refund.order
+    gateway_amount = refund.amount - refund.gift_card_amount
+    if gateway_amount <= 0:
+        # All of it goes back onto the gift card: no gateway is involved.
+        refund_settle(refund_id=refund.pk, gateway_refund_id=f"giftcard_refund_{refund.pk}")
+        return "succeeded"
     try:
         result = get_gateway(order.payment_gateway, store=order.store).refund(
-            payment_id=order.gateway_payment_id, amount_minor=to_minor(refund.amount,
+            payment_id=order.gateway_payment_id, amount_minor=to_minor(gateway_amount,
                                                                        order.currency),
-            currency=order.currency, reason=refund.reason,
-            idempotency_key=f"shopkeep-refund-{refund.pk}")
+            currency=order.currency, reason=refund.reason, idempotency_key=refund_key(refund))
     except GatewayError as exc:
+        if exc.code in UNCERTAIN_ERRORS:
+            logger.warning("refund %s: outcome unknown at the gateway (%s); the reconciliation "
+                           "settles it", refund.pk, exc.code)
+            return "unknown at the gateway"
         refund_fail(refund_id=refund.pk, error=f"{exc.code}: {exc.message}")
         return "failed"
+    failpoint("refund.after_gateway")
     if result.status == "succeeded":
         refund_settle(refund_id=refund.pk, gateway_refund_id=result.refund_id)
         return "succeeded"
-    Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
+    Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+        gateway_refund_id=result.refund_id)
     return "pending at the gateway"
 
 
@@ -108,6 +146,11 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
     refund.settled_at = now
     refund.save()
     _apply_refund(order, refund.amount, now)
+    if refund.gift_card_amount > 0 and order.gift_card_id:
+        gift_card_credit(card_id=order.gift_card_id, amount=refund.gift_card_amount,
+                         order_number=order.order_number,
+                         kind=GiftCardTransaction.Kind.REFUND, actor=refund.requested_by,
+                         note=f"refund {refund.pk}")
     emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
     delivery_queue.on_order_refunded(order=order, actor=refund.requested_by)

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('subscriptions', '0001_initial'),
-        ('orders', '0002_order_identity_snapshot'),
+        ('orders', '0004_order_identity_snapshot'),
     ]
 
     operations = [
