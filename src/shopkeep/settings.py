@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "shopkeep.delivery",
     "shopkeep.support",
     "shopkeep.webhooks",
+    "shopkeep.notifications",
     "shopkeep.storefront",
     "shopkeep.dashboard",
     "shopkeep.staff",
