@@ -23,6 +23,7 @@ from shopkeep.core.money import InvalidAmount, parse_amount, to_minor
 from shopkeep.core.text import clean_line
 from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
+from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem, Refund
 from shopkeep.orders.payloads import order_data, order_refunded_data
 from shopkeep.payments.gateways import get_gateway
@@ -161,17 +162,13 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
 
 def _apply_refund(order: Order, amount: Decimal, now) -> None:
     order.refunded_amount += amount
-    full = order.refunded_amount >= order.total
-    order.payment_status = (Order.PaymentStatus.REFUNDED if full
-                            else Order.PaymentStatus.PARTIALLY_REFUNDED)
-    if order.status != Order.Status.DISPUTED:
-        order.status = Order.Status.REFUNDED if full else Order.Status.PARTIALLY_REFUNDED
     order.updated_at = now
     order.save()
-    if full:
+    if order.refunded_amount >= order.total:
         # Nothing more is owed to a fully refunded order: undelivered items are not delivered.
         order.items.filter(delivery_status=OrderItem.DeliveryStatus.PENDING).update(
             delivery_status=OrderItem.DeliveryStatus.CANCELLED)
+    order_sync(order=order, now=now)
 
 
 @transaction.atomic
