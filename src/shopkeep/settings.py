@@ -34,7 +34,10 @@ TESTING = ENVIRONMENT == "test" or "pytest" in sys.modules
 
 _DEV_SECRET = "dev-insecure-shopkeep-secret-key-do-not-use-in-production"
 SECRET_KEY = env_str("SHOPKEEP_SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
-DEBUG = env_bool("SHOPKEEP_DEBUG", default=ENVIRONMENT == "development")
+# Off unless asked for, also in development: Django's debug pages list every URL pattern and
+# show settings to whoever hits an error; the friendly 404/500 pages are shown instead and
+# tracebacks go to the console log (the django.request logger).
+DEBUG = env_bool("SHOPKEEP_DEBUG", default=False)
 ALLOWED_HOSTS = env_list(
     "SHOPKEEP_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
@@ -88,6 +91,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its bundled static files: /api/v1/docs serves Swagger UI from /static/ninja/
+    # (no CDN, and the CSP's script-src 'self' holds) when "ninja" is an installed app.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "allauth",
@@ -107,6 +113,7 @@ INSTALLED_APPS = [
     "shopkeep.delivery",
     "shopkeep.support",
     "shopkeep.webhooks",
+    "shopkeep.notifications",
     "shopkeep.themes",
     # Bundled themes; the operator may install more (SHOPKEEP_EXTRA_THEMES, docs/themes.md).
     "shopkeep.themes.default",

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import include, path
-from django.views.defaults import bad_request, page_not_found
+from django.views.defaults import bad_request
 
 from shopkeep.api import api
 from shopkeep.core import views as core_views
@@ -54,4 +55,15 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"error": {"code": "not_found", "message": "Not found."}},
                             status=404)
-    return page_not_found(request, exception)
+    store_slug = request.path.split("/")[2] if request.path.startswith("/s/") else ""
+    return render(request, "404.html", {"shop_slug": store_slug[:50]}, status=404)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    # The traceback went to the console log (django.request); the visitor gets no detail.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "server_error", "message":
+                                       "Something went wrong on our side; try again."}},
+                            status=500)
+    # No context processors or database: whatever failed may fail again.
+    return HttpResponse(loader.get_template("500.html").render({}), status=500)

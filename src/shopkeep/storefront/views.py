@@ -19,7 +19,7 @@ from shopkeep.catalog.models import Category, Product
 from shopkeep.core.errors import ServiceError
 from shopkeep.customers.identity import identity_label
 from shopkeep.customers.models import Customer
-from shopkeep.customers.services import CustomerInput, customer_upsert
+from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, checkout_start, order_create, order_quote
 from shopkeep.promotions.pricing import Quote
@@ -342,7 +342,7 @@ def account_signup(request: HttpRequest, store_slug: str) -> HttpResponse:
         customer = Customer.objects.filter(store=store, email=email).first()
         if customer is None:
             try:
-                customer, _ = customer_upsert(store=store, data=CustomerInput(
+                customer, _ = customer_get_or_create(store=store, data=CustomerInput(
                     email=email, player_name=data["player_name"], name=data["name"]))
             except ServiceError as exc:
                 form.add_error("player_name" if exc.field == "player_name" else None,
