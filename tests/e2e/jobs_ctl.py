@@ -131,6 +131,20 @@ def cmd_enqueue_periodic(args: argparse.Namespace) -> dict:
     return {"enqueued": sorted(jobs)}
 
 
+def cmd_scheduled(args: argparse.Namespace) -> dict:
+    """How many runs of each periodic job were enqueued, and whether the scheduler claimed it."""
+    from django_tasks_db.models import DBTaskResult
+
+    from shopkeep.core.models import ScheduledJob
+    from shopkeep.core.scheduler import registered_jobs
+
+    return {name: {"claimed": ScheduledJob.objects.filter(
+                       name=name, last_enqueued_at__isnull=False).exists(),
+                   "enqueued": DBTaskResult.objects.filter(
+                       task_path=job.task.module_path).count()}
+            for name, job in registered_jobs().items()}
+
+
 def cmd_books(args: argparse.Namespace) -> dict:
     """Our books and the sandbox's, side by side, and the state of every task."""
     from django_tasks_db.models import DBTaskResult
@@ -217,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     state.add_argument("--world", required=True)
     state.set_defaults(func=cmd_world_state)
     sub.add_parser("enqueue-periodic").set_defaults(func=cmd_enqueue_periodic)
+    sub.add_parser("scheduled").set_defaults(func=cmd_scheduled)
     sub.add_parser("books").set_defaults(func=cmd_books)
     args = parser.parse_args(argv)
     _django()

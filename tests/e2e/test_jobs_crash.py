@@ -103,6 +103,13 @@ class JobsWorld:
 
         wait_for(seen, timeout=timeout, interval=0.1, what=text)
 
+    def start_scheduler(self, failpoints: str = "") -> subprocess.Popen:
+        with open(self.tmp / "scheduler.log", "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "shopkeep.cli", "scheduler", "--tick", "0.2"],
+                env={**self.env, "SHOPKEEP_FAILPOINTS": failpoints}, cwd=ROOT, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+
     def kill_worker(self) -> None:
         """SIGKILL from outside, whatever the worker is doing."""
         if self.worker is not None and self.worker.poll() is None:
@@ -218,7 +225,24 @@ def test_every_periodic_job_and_notice_is_done_once_across_worker_kills(tmp_path
             capture_output=True, text=True, timeout=120)
         assert crashed.returncode == -signal.SIGKILL
         world.env = env_before
-        enqueued = world.jobs("enqueue-periodic")["enqueued"]
+        # The scheduler dies inside its third claim (before the commit); a restarted one
+        # enqueues every job exactly once: the dead claim rolled back with its task row.
+        scheduler = world.start_scheduler("scheduler.claimed=kill@3")
+        scheduler.wait(timeout=60)
+        assert scheduler.returncode == -signal.SIGKILL
+        assert sum(j["enqueued"] for j in world.jobs("scheduled").values()) == 2
+        scheduler = world.start_scheduler()
+
+        def all_claimed() -> bool:
+            return all(job["claimed"] for job in world.jobs("scheduled").values())
+
+        wait_for(all_claimed, timeout=60, interval=0.5, what="every job scheduled")
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        scheduler.wait(timeout=10)
+        scheduled = world.jobs("scheduled")
+        assert {name: j["enqueued"] for name, j in scheduled.items()} == {
+            name: 1 for name in scheduled}
+        enqueued = sorted(scheduled)
         # Each task type: killed after doing its work but before its result was recorded
         # (a re-run must change nothing), and killed right after its claim (it must run).
         kills = [f"task.ran=kill@{n}" for n in range(1, 6)] + [
@@ -248,6 +272,7 @@ def test_every_periodic_job_and_notice_is_done_once_across_worker_kills(tmp_path
         assert result["sessions"] == 0
         print(f"\nperiodic jobs crash test ({'PostgreSQL' if database_url else 'SQLite'}): "
               f"{len(enqueued)} periodic task types + sandbox notices, worker SIGKILLed "
-              f"{world.kills} times (+1 buyer process), each outcome once")
+              f"{world.kills} times (+1 buyer process, +1 scheduler mid-claim), each "
+              f"outcome once")
     finally:
         world.stop()
