@@ -241,6 +241,9 @@ if PRODUCTION:
 
 # Agent API: requests a minute per game server before 429 (0 turns the limit off).
 SHOPKEEP_AGENT_RATE_LIMIT = env_int("SHOPKEEP_AGENT_RATE_LIMIT", 600, minimum=0)
+# Idle agent polls answered from memory ahead of Django's stack (delivery/fastpath.py); off
+# only to measure the difference or rule it out.
+SHOPKEEP_AGENT_FASTPATH = env_bool("SHOPKEEP_AGENT_FASTPATH", default=True)
 
 # Webhooks (docs/webhooks.md): private/loopback targets only for development and tests; plain
 # http only outside production unless allowed; how long deliveries and attempts are kept.
