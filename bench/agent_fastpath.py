@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from agent_poll import _database_url, _free_port, _seed, _setup_django  # noqa: E402
+from agent_poll import _database_url, _free_port, _seed, _setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -122,7 +122,7 @@ def main() -> None:
         rows = _table(server, server_env, world)
         base = rows[0][1]
         print(f"\n{server}:")
-        print(f"| endpoint | req/s | vs raw ASGI hello |\n|---|---|---|")
+        print("| endpoint | req/s | vs raw ASGI hello |\n|---|---|---|")
         for name, rate in rows:
             print(f"| {name} | {rate:,.0f} | {rate / base:.3f} |")
     shutil.rmtree(tmp, ignore_errors=True)
