@@ -10,16 +10,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 from shopkeep.conf import (
+    bind_origin,
     env_bool,
     env_choice,
     env_int,
     env_list,
     env_str,
     parse_database_url,
+    site_url_check,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -31,12 +34,38 @@ TESTING = ENVIRONMENT == "test" or "pytest" in sys.modules
 
 _DEV_SECRET = "dev-insecure-shopkeep-secret-key-do-not-use-in-production"
 SECRET_KEY = env_str("SHOPKEEP_SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
-DEBUG = env_bool("SHOPKEEP_DEBUG", default=ENVIRONMENT == "development")
+# Off unless asked for, also in development: Django's debug pages list every URL pattern and
+# show settings to whoever hits an error; the friendly 404/500 pages are shown instead and
+# tracebacks go to the console log (the django.request logger).
+DEBUG = env_bool("SHOPKEEP_DEBUG", default=False)
 ALLOWED_HOSTS = env_list(
     "SHOPKEEP_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env_list("SHOPKEEP_CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SHOPKEEP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public origin for absolute links (see shopkeep.core.absolute). Unset, links follow the
+# request's host or, without one (workers), the address `shopkeep serve` is bound to: serve
+# publishes it to its children as SHOPKEEP_SERVE_ORIGIN.
+SITE_URL_CONFIGURED = bool(env_str("SHOPKEEP_SITE_URL", ""))
+SITE_URL = (site_url_check(env_str("SHOPKEEP_SITE_URL")) if SITE_URL_CONFIGURED
+            else site_url_check(env_str("SHOPKEEP_SERVE_ORIGIN", "") or bind_origin(
+                env_str("SHOPKEEP_HOST", "127.0.0.1"),
+                env_int("SHOPKEEP_PORT", 8000, minimum=1, maximum=65535)),
+                name="SHOPKEEP_SERVE_ORIGIN"))
+
+# Store domains (docs/storefront.md). With SHOPKEEP_STORE_DOMAIN=shops.example.com each store
+# is also served at <slug>.shops.example.com; custom domains are verified by DNS and served
+# once verified (they are checked against the database, not ALLOWED_HOSTS).
+SHOPKEEP_STORE_DOMAIN = env_str("SHOPKEEP_STORE_DOMAIN", "").lower().strip(".")
+if SHOPKEEP_STORE_DOMAIN:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, f".{SHOPKEEP_STORE_DOMAIN}"]
+# What a custom domain's CNAME must point at: the platform's public host by default.
+SHOPKEEP_CNAME_TARGET = env_str(
+    "SHOPKEEP_CNAME_TARGET", urlsplit(SITE_URL).hostname or "").lower().strip(".")
+# Resolvers for domain verification ("host" or "host:port"); empty: the system's resolvers.
+SHOPKEEP_DNS_NAMESERVERS = env_list("SHOPKEEP_DNS_NAMESERVERS")
+PLATFORM_HOSTS = frozenset(
+    {urlsplit(SITE_URL).hostname or "", *(h for h in ALLOWED_HOSTS if not h.startswith("."))}
+    - {"", "*"})
 
 if PRODUCTION:
     problems = []
@@ -46,7 +75,10 @@ if PRODUCTION:
         problems.append("SHOPKEEP_ALLOWED_HOSTS must list the site's host names (no '*')")
     if DEBUG:
         problems.append("SHOPKEEP_DEBUG must be off")
-    if not SITE_URL.startswith("https://"):
+    if not SITE_URL_CONFIGURED:
+        problems.append("SHOPKEEP_SITE_URL must be set to the public https:// address "
+                        "(e-mailed links and the agent config use it)")
+    elif not SITE_URL.startswith("https://"):
         problems.append("SHOPKEEP_SITE_URL must be an https:// URL (cookies are Secure)")
     if problems:
         raise ImproperlyConfigured("Production mode refuses to start: " + "; ".join(problems))
@@ -59,6 +91,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its bundled static files: /api/v1/docs serves Swagger UI from /static/ninja/
+    # (no CDN, and the CSP's script-src 'self' holds) when "ninja" is an installed app.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "allauth",
@@ -70,6 +105,7 @@ INSTALLED_APPS = [
     "shopkeep.events",
     "shopkeep.catalog",
     "shopkeep.customers",
+    "shopkeep.promotions",
     "shopkeep.payments",
     "shopkeep.orders",
     "shopkeep.subscriptions",
@@ -77,6 +113,12 @@ INSTALLED_APPS = [
     "shopkeep.delivery",
     "shopkeep.support",
     "shopkeep.webhooks",
+    "shopkeep.notifications",
+    "shopkeep.themes",
+    # Bundled themes; the operator may install more (SHOPKEEP_EXTRA_THEMES, docs/themes.md).
+    "shopkeep.themes.default",
+    "shopkeep.themes.midnight",
+    *env_list("SHOPKEEP_EXTRA_THEMES"),
     "shopkeep.storefront",
     "shopkeep.dashboard",
     "shopkeep.staff",
@@ -84,6 +126,8 @@ INSTALLED_APPS = [
 
 # Every middleware here is async-capable, so ASGI requests never hop to a thread per request.
 MIDDLEWARE = [
+    # First: store hosts are routed (and custom domains validated) before get_host() runs.
+    "shopkeep.themes.hosts.StoreHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "shopkeep.core.middleware.ContentSecurityPolicyMiddleware",
@@ -95,6 +139,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "shopkeep.core.middleware.OutOfRangeMiddleware",
 ]
 
 ROOT_URLCONF = "shopkeep.urls"
@@ -197,6 +242,12 @@ TASKS = {
     }
 }
 
+# Background jobs (docs/operations.md, "Crash safety"): a claimed job holds a lease that its
+# worker renews every third of it; a job whose lease ran out (the worker died) goes back to the
+# queue, at most TASK_MAX_ATTEMPTS times, then it is marked failed.
+TASK_LEASE_SECONDS = env_int("SHOPKEEP_TASK_LEASE_SECONDS", 60, minimum=2, maximum=3600)
+TASK_MAX_ATTEMPTS = env_int("SHOPKEEP_TASK_MAX_ATTEMPTS", 5, minimum=1, maximum=1000)
+
 # Payments (docs/payments.md). Keys that encrypt stored gateway secrets: url-safe base64 of
 # 32 random bytes each; the first encrypts, all decrypt, so a new key goes first and
 # `shopkeep manage reencrypt_payment_secrets` moves old rows to it. Unset: one key derived
@@ -244,6 +295,9 @@ SHOPKEEP_AGENT_RATE_LIMIT = env_int("SHOPKEEP_AGENT_RATE_LIMIT", 600, minimum=0)
 # Idle agent polls answered from memory ahead of Django's stack (delivery/fastpath.py); off
 # only to measure the difference or rule it out.
 SHOPKEEP_AGENT_FASTPATH = env_bool("SHOPKEEP_AGENT_FASTPATH", default=True)
+# The newest agent release, told to agents in the heartbeat answer (empty: the installed
+# shopkeep-agent distribution's version; delivery/versions.py).
+SHOPKEEP_AGENT_LATEST_VERSION = env_str("SHOPKEEP_AGENT_LATEST_VERSION", "")
 
 # Webhooks (docs/webhooks.md): private/loopback targets only for development and tests; plain
 # http only outside production unless allowed; how long deliveries and attempts are kept.

@@ -289,7 +289,8 @@ def test_actions_get_lists_one_trigger(reader, product):
     assert reader.get(f"/products/{product.pk}/actions/purchase").json() == {
         "trigger": "purchase",
         "actions": [{"commands": ["give {player} diamond_sword"], "require_online": False,
-                     "repeat_per_quantity": False, "all_servers": True, "server_ids": []}]}
+                     "repeat_per_quantity": False, "safe_to_repeat": False,
+                     "delay_after_join": 0, "all_servers": True, "server_ids": []}]}
     assert reader.get(f"/products/{product.pk}/actions/refund").json() == {
         "trigger": "refund", "actions": []}
 

@@ -48,7 +48,8 @@ def test_pending_lists_the_command_in_the_documented_shape(paid):
         "player": {"name": "Steve", "uuid": None, "steam_id": None},
         "order": {"id": order.pk, "order_number": order.order_number},
         "product": {"id": paid["product"].pk, "name": "VIP Rank"},
-        "attempt": 1, "created_at": cmd["created_at"]}
+        "attempt": 1, "created_at": cmd["created_at"],
+        "safe_to_repeat": False, "delay_after_join": 0}
     assert cmd["placeholders"]["player"] == "Steve"
     assert all(isinstance(v, str) for v in cmd["placeholders"].values())
     assert body["meta"]["count"] == 1 and body["meta"]["more"] is False
@@ -220,8 +221,8 @@ def test_last_attempt_fails_for_good_with_delivery_failed_event(paid):
 
 
 def test_not_retryable_failure_is_final_at_once(paid):
-    response = paid["agent"].fail(paid["command"].pk, "crashed mid-run",
-                                  error_code="AGENT_CRASHED_DURING_EXECUTION", retryable=False)
+    response = paid["agent"].fail(paid["command"].pk, "No player was found",
+                                  error_code="PLAYER_NOT_FOUND", retryable=False)
     assert response.json()["status"] == "failed"
     assert Event.objects.filter(event_type="delivery.failed").count() == 1
 
@@ -258,7 +259,7 @@ def test_owner_retry_puts_failed_commands_back_with_a_new_attempt(paid):
     from shopkeep.delivery.services import commands_retry
 
     agent, command = paid["agent"], paid["command"]
-    agent.fail(command.pk, "x", error_code="AGENT_CRASHED_DURING_EXECUTION", retryable=False)
+    agent.fail(command.pk, "x", error_code="UNKNOWN_COMMAND", retryable=False)
     store = paid["store"]
     assert commands_retry(store=store, actor=Actor.for_user(owner_of(store)),
                           order=paid["order"]) == 1

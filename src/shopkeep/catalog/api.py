@@ -38,6 +38,11 @@ class ActionIO(Schema):
     commands: list[str] = Field(..., max_length=20)
     require_online: bool = False
     repeat_per_quantity: bool = False
+    safe_to_repeat: bool = Field(False, description="Running the commands twice has the effect "
+                                 "of running them once: after an agent crash mid-execution they "
+                                 "run again instead of waiting for review")
+    delay_after_join: int = Field(0, ge=0, le=600, description="Seconds to wait after the "
+                                  "player joins (require_online only)")
     all_servers: bool = True
     server_ids: list[int] = Field(default_factory=list, max_length=50,
                                   description="Target servers when all_servers is false")

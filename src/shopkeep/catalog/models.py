@@ -111,6 +111,13 @@ class DeliveryAction(models.Model):
     servers = models.ManyToManyField("delivery.GameServer", blank=True, related_name="+")
     require_online = models.BooleanField(default=False)
     repeat_per_quantity = models.BooleanField(default=False)
+    # The owner's word that running these commands twice has the effect of running them once
+    # (setting a rank, a permission): after an agent crash mid-execution they run again
+    # instead of waiting for review. Off by default; the editor suggests it (safe_repeat.py).
+    safe_to_repeat = models.BooleanField(default=False)
+    # Seconds the agent waits after it first sees the player online (require_online only):
+    # some plugins load a player's data a moment after the join.
+    delay_after_join = models.PositiveIntegerField(default=0)
     sort_order = models.IntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 

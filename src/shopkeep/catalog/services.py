@@ -241,11 +241,16 @@ def product_delete(*, store: Store, actor: Actor, product: Product) -> Product:
 
 # -- delivery actions -------------------------------------------------------------------------
 
+MAX_JOIN_DELAY = 600
+
+
 @dataclass
 class ActionInput:
     commands: list[str]
     require_online: bool = False
     repeat_per_quantity: bool = False
+    safe_to_repeat: bool = False
+    delay_after_join: int = 0
     all_servers: bool = True
     server_ids: list[int] = field(default_factory=list)
 
@@ -286,10 +291,18 @@ def delivery_actions_set(*, store: Store, actor: Actor, product: Product, trigge
             # Seed 001: refund, chargeback and cancel commands execute immediately.
             raise ServiceError("invalid_action", "Only purchase commands can wait for the "
                                "player to be online.", field="require_online")
+        if not 0 <= action.delay_after_join <= MAX_JOIN_DELAY:
+            raise ServiceError("invalid_action", "The delay after joining is 0 to "
+                               f"{MAX_JOIN_DELAY} seconds.", field="delay_after_join")
+        if action.delay_after_join and not action.require_online:
+            raise ServiceError("invalid_action", "A delay after joining needs \"Wait until the "
+                               "player is online\".", field="delay_after_join")
         targets.append(_chosen_servers(store, action))
         rows.append(DeliveryAction(store=store, product=product, trigger=trigger,
                                    commands=commands, require_online=action.require_online,
                                    repeat_per_quantity=action.repeat_per_quantity,
+                                   safe_to_repeat=action.safe_to_repeat,
+                                   delay_after_join=action.delay_after_join,
                                    all_servers=action.all_servers, sort_order=index))
     DeliveryAction.objects.filter(product=product, trigger=trigger).delete()
     for row, servers in zip(rows, targets, strict=True):

@@ -4,6 +4,7 @@ from django import forms
 
 from shopkeep.catalog.models import Category, Product
 from shopkeep.catalog.placeholders import MAX_COMMANDS
+from shopkeep.catalog.safe_repeat import looks_safe_to_repeat
 from shopkeep.customers.identity import identity_label
 
 
@@ -50,6 +51,14 @@ class ActionForm(forms.Form):
                                "without the leading slash.")
     require_online = forms.BooleanField(required=False, label="Wait until the player is online")
     repeat_per_quantity = forms.BooleanField(required=False, label="Run once per quantity bought")
+    safe_to_repeat = forms.BooleanField(
+        required=False, label="Safe to run again",
+        help_text="Running these commands twice has the effect of running them once (setting a "
+        "rank or a permission). If the agent crashes while running them, they run again; "
+        "otherwise they wait for you to review.")
+    delay_after_join = forms.IntegerField(
+        required=False, min_value=0, max_value=600, initial=0,
+        label="Seconds to wait after the player joins")
     servers = forms.TypedMultipleChoiceField(
         required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
         help_text="Leave all unticked to run on every server of the store.")
@@ -57,6 +66,16 @@ class ActionForm(forms.Form):
     def __init__(self, *args, server_choices: list[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["servers"].choices = list(server_choices)
+
+    def suggest_safe_to_repeat(self) -> bool:
+        """The commands are known idempotent forms but the box is not ticked."""
+        if self.is_bound:
+            commands = self.data.get(self.add_prefix("commands"), "")
+            ticked = bool(self.data.get(self.add_prefix("safe_to_repeat")))
+        else:
+            commands = self.initial.get("commands", "")
+            ticked = bool(self.initial.get("safe_to_repeat"))
+        return not ticked and looks_safe_to_repeat(str(commands).splitlines())
 
 
 ActionFormSet = forms.formset_factory(ActionForm, extra=1, max_num=10, absolute_max=10)

@@ -10,6 +10,7 @@ from shopkeep.dashboard import (
     views_servers,
     views_subscriptions,
 )
+from shopkeep.dashboard.urls_promotions import urlpatterns as promotion_urlpatterns
 from shopkeep.dashboard.urls_webhooks import urlpatterns as webhook_urlpatterns
 
 app_name = "dashboard"
@@ -55,6 +56,10 @@ urlpatterns = [
          views_orders.order_simulate, name="order_simulate"),
     path("<slug:store_slug>/orders/<int:order_id>/retry-delivery/",
          views_servers.order_retry_delivery, name="order_retry_delivery"),
+    path("<slug:store_slug>/orders/<int:order_id>/commands/<int:command_id>/mark-delivered/",
+         views_servers.command_mark_delivered, name="command_mark_delivered"),
+    path("<slug:store_slug>/orders/<int:order_id>/commands/<int:command_id>/run-again/",
+         views_servers.command_run_again, name="command_run_again"),
     path("<slug:store_slug>/servers/", views_servers.server_list, name="servers"),
     path("<slug:store_slug>/servers/settings/", views_servers.delivery_settings,
          name="delivery_settings"),
@@ -85,3 +90,4 @@ urlpatterns = [
 # that walk the resolver see every view).
 urlpatterns += urls_support.urlpatterns
 urlpatterns += webhook_urlpatterns
+urlpatterns += promotion_urlpatterns

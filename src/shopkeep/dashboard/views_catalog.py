@@ -104,6 +104,7 @@ def product_actions(request: HttpRequest, product_id: int, trigger: str) -> Http
     existing = selectors.actions(product=product, trigger=trigger)
     initial = [{"commands": "\n".join(a.commands), "require_online": a.require_online,
                 "repeat_per_quantity": a.repeat_per_quantity,
+                "safe_to_repeat": a.safe_to_repeat, "delay_after_join": a.delay_after_join,
                 "servers": [] if a.all_servers else [s.pk for s in a.servers.all()]}
                for a in existing]
     server_choices = [(s.pk, s.name)
@@ -116,6 +117,8 @@ def product_actions(request: HttpRequest, product_id: int, trigger: str) -> Http
                                  require_online=bool(f.cleaned_data.get("require_online")),
                                  repeat_per_quantity=bool(
                                      f.cleaned_data.get("repeat_per_quantity")),
+                                 safe_to_repeat=bool(f.cleaned_data.get("safe_to_repeat")),
+                                 delay_after_join=f.cleaned_data.get("delay_after_join") or 0,
                                  all_servers=not f.cleaned_data.get("servers"),
                                  server_ids=list(f.cleaned_data.get("servers") or []))
             for f in formset.forms if f.cleaned_data

@@ -4,17 +4,18 @@ rotate, release the agent lock, remove; delivery settings; the order's "Retry de
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from shopkeep.core.absolute import site_origin
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
 from shopkeep.delivery import selectors, services
 from shopkeep.delivery.models import COMMAND_LEASE_SECONDS, GameServer
+from shopkeep.delivery.versions import latest_agent_version
 from shopkeep.orders.models import Order
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import GAMES
@@ -88,7 +89,9 @@ def server_detail(request: HttpRequest, server_id: int) -> HttpResponse:
     secrets = fresh if fresh and fresh.get("server") == server.pk else None
     return render(request, "dashboard/servers/server_detail.html", {
         "server": server, "form": form, "secrets": secrets,
-        "site_url": settings.SITE_URL, "queue": selectors.server_queue(server=server),
+        "site_url": site_origin(request=request),
+        "queue": selectors.server_queue(server=server),
+        "latest_agent_version": latest_agent_version(),
         "executions": selectors.recent_executions(server=server),
         "lease_seconds": COMMAND_LEASE_SECONDS})
 
@@ -172,4 +175,34 @@ def order_retry_delivery(request: HttpRequest, order_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{count} failed command(s) are pending again.")
+    return redirect("dashboard:order_detail", store_slug=request.store.slug, order_id=order.pk)
+
+
+@require_POST
+@store_view(Perm.SERVERS_MANAGE)
+def command_mark_delivered(request: HttpRequest, order_id: int, command_id: int) -> HttpResponse:
+    order = get_for_store(Order, request.store, pk=order_id)
+    try:
+        services.command_mark_delivered(store=request.store, actor=_actor(request), order=order,
+                                        command_id=command_id)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Command #{command_id} marked delivered; the order completes "
+                         "once all of its commands have run.")
+    return redirect("dashboard:order_detail", store_slug=request.store.slug, order_id=order.pk)
+
+
+@require_POST
+@store_view(Perm.SERVERS_MANAGE)
+def command_run_again(request: HttpRequest, order_id: int, command_id: int) -> HttpResponse:
+    order = get_for_store(Order, request.store, pk=order_id)
+    try:
+        services.command_run_again(store=request.store, actor=_actor(request), order=order,
+                                   command_id=command_id)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Command #{command_id} is queued again; the agent runs it at "
+                         "its next poll.")
     return redirect("dashboard:order_detail", store_slug=request.store.slug, order_id=order.pk)

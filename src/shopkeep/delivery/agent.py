@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.http import parse_etags
 
@@ -42,6 +42,9 @@ SEEN_WRITE_EVERY = timedelta(seconds=20)  # bound the writes an idle agent cause
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=6)
 MAX_OUTPUT = 4096
+# Failures after which nobody knows whether the game ran the command (docs/agent-api.md):
+# a command that is not safe to run again then waits for the owner's review.
+OUTCOME_UNKNOWN_CODES = frozenset({"AGENT_CRASHED_DURING_EXECUTION", "OUTCOME_UNKNOWN"})
 
 
 class Unauthenticated(ServiceError):
@@ -210,7 +213,13 @@ def due_commands(*, server_id: int, limit: int, owner: str = "",
     if owner:
         free |= Q(lease_owner=owner)
     pending = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING)
-    ids = list(pending.filter(free).order_by("id").values_list("pk", flat=True)[:limit + 1])
+    # Queue order per player: a player's command is held back while an earlier one of theirs
+    # on this server is retrying or awaiting review, so a refund's removal never overtakes
+    # the purchase it takes back (the agent keeps the order within one list).
+    earlier = Cmd.objects.filter(server_id=server_id, status__in=Cmd.HOLDS_PLAYER,
+                                 player_name=OuterRef("player_name"), id__lt=OuterRef("id"))
+    ids = list(pending.filter(free).exclude(~Q(player_name="") & Q(Exists(earlier)))
+               .order_by("id").values_list("pk", flat=True)[:limit + 1])
     more = len(ids) > limit
     ids = ids[:limit]
     if not ids:
@@ -247,6 +256,8 @@ def command_json(c: DeliveryCommand, lease_until: datetime | None = None) -> dic
         "product": {"id": c.order_item.product_id, "name": c.order_item.product_name},
         "attempt": c.attempt_count + 1,
         "created_at": iso(c.created_at),
+        "safe_to_repeat": c.safe_to_repeat,
+        "delay_after_join": c.delay_after_join,
         **extra,
     }
 
@@ -283,7 +294,9 @@ def confirm(*, server: GameServer, command_id: int, output: str = "", instance: 
     now = now or timezone.now()
     command = _command_for(server, command_id)
     order = _lock_order(command)
-    won = Cmd.objects.filter(pk=command.pk, status__in=Cmd.OPEN).update(
+    # From needs_review too: the agent knows better than the guess that it might not have run.
+    won = Cmd.objects.filter(pk=command.pk,
+                             status__in=[*Cmd.OPEN, Cmd.Status.NEEDS_REVIEW]).update(
         status=Cmd.Status.COMPLETED, completed_at=now, updated_at=now, execute_after=None,
         attempt_count=command.attempt_count + 1, output=_clip(output, MAX_OUTPUT),
         executed_by=instance, lease_owner="", leased_until=None)
@@ -330,11 +343,17 @@ def fail(*, server: GameServer, command_id: int, error: str, error_code: str = "
             attempt is not None and attempt <= command.attempt_count):
         return _answer(command, False)  # a repeated report of a failure already recorded
     attempts = command.attempt_count + 1
-    final = not retryable or attempts - command.attempt_base >= max_attempts
+    unknown = error_code in OUTCOME_UNKNOWN_CODES
+    if unknown and command.safe_to_repeat:
+        retryable = True  # the owner said running it twice is harmless
+    review = unknown and not command.safe_to_repeat
+    final = not review and (not retryable or attempts - command.attempt_base >= max_attempts)
     fields = {"attempt_count": attempts, "last_error": error, "last_error_code": error_code,
               "updated_at": now, "executed_by": instance, "lease_owner": "",
               "leased_until": None}
-    if final:
+    if review:
+        fields.update(status=Cmd.Status.NEEDS_REVIEW, review_since=now, execute_after=None)
+    elif final:
         fields.update(status=Cmd.Status.FAILED, failed_at=now, execute_after=None)
     else:
         fields.update(status=Cmd.Status.RETRYING, execute_after=now + retry_delay(attempts))
@@ -343,9 +362,12 @@ def fail(*, server: GameServer, command_id: int, error: str, error_code: str = "
         command.refresh_from_db()
         return _answer(command, False)
     command.refresh_from_db()
-    kind = DeliveryLog.Kind.FAILED if final else DeliveryLog.Kind.RETRY_SCHEDULED
+    kind = (DeliveryLog.Kind.NEEDS_REVIEW if review else DeliveryLog.Kind.FAILED if final
+            else DeliveryLog.Kind.RETRY_SCHEDULED)
     message = f"{error_code}: {error}"
-    if not final:
+    if review:
+        message += " (awaiting the owner's review: Mark delivered or Run again)"
+    elif not final:
         message += f" (due again at {iso(command.execute_after)})"
     DeliveryLog.objects.create(store_id=command.store_id, command=command, kind=kind,
                                attempt=attempts, message=_clip(message, 1000),
@@ -354,7 +376,7 @@ def fail(*, server: GameServer, command_id: int, error: str, error_code: str = "
     if final:
         if command.type == Cmd.Type.PURCHASE:
             queue.announce_failure(order=order, command=command, now=now)
-    else:
+    elif not review:
         _refresh_retry_due(command.server_id)
     return _answer(command, True)
 
@@ -389,6 +411,15 @@ def heartbeat(*, server: GameServer, agent_version: str, players: list[dict],
                            field="agent_version")
     GameServer.objects.filter(pk=server.pk).update(
         last_heartbeat_at=now, agent_version=version, online_players=cleaned)
+
+
+def heartbeat_answer(*, now: datetime | None = None) -> dict:
+    """The heartbeat's JSON answer; ``latest_agent_version`` lets an agent say it is out of
+    date (the dashboard flags it too)."""
+    from shopkeep.delivery.versions import latest_agent_version
+
+    return {"ok": True, "next_heartbeat_seconds": 120, "server_time": iso(now or timezone.now()),
+            "latest_agent_version": latest_agent_version() or None}
 
 
 def _opt(value: object, limit: int) -> str | None:

@@ -249,4 +249,4 @@ def heartbeat(request: HttpRequest, payload: HeartbeatIn) -> dict:
     ctx: AgentContext = request.auth
     agent.heartbeat(server=ctx.server, agent_version=payload.agent_version,
                     players=[p.dict() for p in payload.players])
-    return {"ok": True, "next_heartbeat_seconds": 120, "server_time": iso(timezone.now())}
+    return agent.heartbeat_answer()

@@ -3,7 +3,10 @@
 A command's life: ``pending`` -> ``completed``; ``pending`` -> ``retrying`` (a retryable
 failure, due again at ``execute_after``) -> ``pending``; -> ``failed`` after the store's last
 attempt or a failure the agent calls permanent; -> ``cancelled`` (refund before delivery,
-server removed). Every transition is one conditional write, so a confirm and a cancel that
+server removed); -> ``needs_review`` when the agent cannot know whether a command that is not
+safe to run again reached the game (it crashed or lost the connection mid-execution): no
+``delivery.failed``, the owner decides with "Mark delivered" (-> ``completed``) or "Run again"
+(-> ``pending``). Every transition is one conditional write, so a confirm and a cancel that
 race cannot both win.
 """
 
@@ -81,6 +84,12 @@ class GameServer(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def agent_out_of_date(self) -> bool:
+        """The agent's last heartbeat named an older version than the newest one."""
+        from shopkeep.delivery.versions import is_older
+
+        return bool(self.agent_version) and is_older(self.agent_version)
+
     def is_online(self, now=None) -> bool:
         now = now or timezone.now()
         return (self.last_heartbeat_at is not None
@@ -112,8 +121,11 @@ class DeliveryCommand(models.Model):
         COMPLETED = "completed"
         FAILED = "failed"
         CANCELLED = "cancelled"
+        NEEDS_REVIEW = "needs_review"
 
     OPEN = (Status.PENDING, Status.RETRYING)
+    # A player's later commands on the server wait behind these (queue order per player).
+    HOLDS_PLAYER = (Status.RETRYING, Status.NEEDS_REVIEW)
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     server = models.ForeignKey(GameServer, on_delete=models.PROTECT, related_name="commands")
@@ -131,6 +143,10 @@ class DeliveryCommand(models.Model):
     player_name = models.CharField(max_length=32, blank=True)
     player_uuid = models.CharField(max_length=36, blank=True)
     player_steam_id = models.CharField(max_length=17, blank=True)
+    # Copied from the action at queueing time (catalog.DeliveryAction): changing the product
+    # later does not change what an already queued command promises.
+    safe_to_repeat = models.BooleanField(default=False)
+    delay_after_join = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     # Executions reported so far; never reset, so (id, attempt) names one execution for good.
     attempt_count = models.PositiveSmallIntegerField(default=0)
@@ -151,6 +167,7 @@ class DeliveryCommand(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    review_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -184,6 +201,8 @@ class DeliveryLog(models.Model):
         DUE_AGAIN = "due_again"
         CANCELLED = "cancelled"
         REQUEUED = "requeued"
+        NEEDS_REVIEW = "needs_review"
+        MARKED_DELIVERED = "marked_delivered"
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     command = models.ForeignKey(DeliveryCommand, on_delete=models.CASCADE, related_name="log")

@@ -19,6 +19,7 @@ def servers(*, store: Store) -> QuerySet[GameServer]:
         pending_count=Count("commands", filter=Q(commands__status=Cmd.Status.PENDING)),
         retrying_count=Count("commands", filter=Q(commands__status=Cmd.Status.RETRYING)),
         failed_count=Count("commands", filter=Q(commands__status=Cmd.Status.FAILED)),
+        review_count=Count("commands", filter=Q(commands__status=Cmd.Status.NEEDS_REVIEW)),
     ).order_by("name", "id")  # Meta.ordering does not apply to aggregated queries
 
 
@@ -39,7 +40,8 @@ def server_queue(*, server: GameServer, limit: int = 200) -> list[QueueRow]:
     """Open and failed commands, with whether each waits for its player (seed 001's
     ``/pixlpay queue``): online names come from the last heartbeat."""
     online = {(p.get("name") or "").lower() for p in server.online_players or []}
-    rows = (Cmd.objects.filter(server=server, status__in=[*Cmd.OPEN, Cmd.Status.FAILED])
+    rows = (Cmd.objects.filter(server=server, status__in=[*Cmd.OPEN, Cmd.Status.NEEDS_REVIEW,
+                                                          Cmd.Status.FAILED])
             .select_related("order", "order_item").order_by("status", "id")[:limit])
     return [QueueRow(c, c.require_online and c.player_name.lower() not in online)
             for c in rows]
@@ -59,9 +61,10 @@ def order_deliveries(*, order: Order) -> QuerySet[DeliveryCommand]:
 
 
 def store_queue_counts(*, store: Store) -> dict[str, int]:
-    rows = (Cmd.objects.filter(store=store, status__in=[*Cmd.OPEN, Cmd.Status.FAILED])
+    shown = [*Cmd.OPEN, Cmd.Status.NEEDS_REVIEW, Cmd.Status.FAILED]
+    rows = (Cmd.objects.filter(store=store, status__in=shown)
             .values("status").annotate(n=Count("id")))
-    counts = {s: 0 for s in [*Cmd.OPEN, Cmd.Status.FAILED]}
+    counts = {s: 0 for s in shown}
     counts.update({r["status"]: r["n"] for r in rows})
     return counts
 

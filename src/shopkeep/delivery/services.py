@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import hash_secret, new_secret
-from shopkeep.core.tenancy import get_for_store
+from shopkeep.core.tenancy import NotFound, get_for_store
 from shopkeep.core.text import clean_line, has_control_chars
 from shopkeep.delivery import queue
 from shopkeep.delivery.models import AgentKey, DeliveryCommand, DeliveryLog, GameServer
@@ -246,3 +246,63 @@ def commands_retry(*, store: Store, actor: Actor, order: Order,
     audit_record(store=store, actor=actor, action="delivery.retried", obj=order,
                  details={"commands": [c.pk for c in commands]})
     return len(commands)
+
+
+def _review_command(store: Store, order: Order, command_id: int) -> tuple[Order, DeliveryCommand]:
+    order = get_for_store(Order.objects.select_for_update().select_related("store"), store,
+                          pk=order.pk)
+    command = Cmd.objects.filter(pk=command_id, order=order, store=store).first()
+    if command is None:
+        raise NotFound("command not found")
+    if command.status != Cmd.Status.NEEDS_REVIEW:
+        raise Conflict("not_awaiting_review", "This command is not awaiting review (someone "
+                       "may have decided already).")
+    return order, command
+
+
+@transaction.atomic
+def command_mark_delivered(*, store: Store, actor: Actor, order: Order,
+                           command_id: int) -> DeliveryCommand:
+    """The owner checked the game: the command whose outcome was unknown did run."""
+    require_permission(store, actor, Perm.SERVERS_MANAGE)
+    order, command = _review_command(store, order, command_id)
+    now = timezone.now()
+    if not Cmd.objects.filter(pk=command.pk, status=Cmd.Status.NEEDS_REVIEW).update(
+            status=Cmd.Status.COMPLETED, completed_at=now, updated_at=now, review_since=None):
+        raise Conflict("not_awaiting_review", "This command is not awaiting review.")
+    command.refresh_from_db()
+    DeliveryLog.objects.create(store=store, command=command, kind=DeliveryLog.Kind.MARKED_DELIVERED,
+                               attempt=command.attempt_count, actor=actor.label,
+                               message=f"marked delivered by {actor.label} after "
+                                       f"{command.last_error_code}")
+    queue.bump_servers([command.server_id])
+    if command.type == Cmd.Type.PURCHASE:
+        queue.refresh_order(order=order, server=command.server, now=now)
+    audit_record(store=store, actor=actor, action="delivery.marked_delivered", obj=order,
+                 details={"command": command.pk})
+    return command
+
+
+@transaction.atomic
+def command_run_again(*, store: Store, actor: Actor, order: Order,
+                      command_id: int) -> DeliveryCommand:
+    """The owner checked the game: it did not run; queue it again with a fresh budget."""
+    require_permission(store, actor, Perm.SERVERS_MANAGE)
+    order, command = _review_command(store, order, command_id)
+    if GameServer.objects.filter(pk=command.server_id, removed_at__isnull=False).exists():
+        raise Conflict("server_removed", "The command's server was removed; it cannot run "
+                       "again there. Mark it delivered or handle it by hand.")
+    now = timezone.now()
+    if not Cmd.objects.filter(pk=command.pk, status=Cmd.Status.NEEDS_REVIEW).update(
+            status=Cmd.Status.PENDING, attempt_base=F("attempt_count"), execute_after=None,
+            review_since=None, updated_at=now):
+        raise Conflict("not_awaiting_review", "This command is not awaiting review.")
+    command.refresh_from_db()
+    DeliveryLog.objects.create(store=store, command=command, kind=DeliveryLog.Kind.REQUEUED,
+                               attempt=command.attempt_count, actor=actor.label,
+                               message=f"run again by {actor.label} after review of "
+                                       f"{command.last_error_code}")
+    queue.bump_servers([command.server_id])
+    audit_record(store=store, actor=actor, action="delivery.run_again", obj=order,
+                 details={"command": command.pk})
+    return command

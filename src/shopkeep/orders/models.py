@@ -6,11 +6,12 @@ from django.db import models
 from django.utils import timezone
 
 from shopkeep.catalog.models import Product
-from shopkeep.customers.models import Customer
+from shopkeep.customers.models import Customer, PlayerSnapshot
+from shopkeep.promotions.models import GiftCard
 from shopkeep.stores.models import Store
 
 
-class Order(models.Model):
+class Order(PlayerSnapshot):
     class Status(models.TextChoices):
         PENDING = "pending"
         PROCESSING = "processing"  # paid, commands being delivered
@@ -38,12 +39,27 @@ class Order(models.Model):
     customer_email = models.EmailField()
     customer_name = models.CharField(max_length=150, blank=True)
     customer_phone = models.CharField(max_length=32, blank=True)
-    player_name = models.CharField(max_length=32, blank=True)
+    customer_country = models.CharField(max_length=2, blank=True)
     billing_address = models.JSONField(null=True, blank=True)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2)
+    # Pricing facts frozen at checkout: the coupon's discount (subtotal - discount + tax when
+    # prices exclude tax = total), and the share of the total a gift card paid.
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    coupon_code = models.CharField(max_length=40, blank=True)
+    gift_card = models.ForeignKey(GiftCard, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="orders")
+    gift_card_amount = models.DecimalField(max_digits=12, decimal_places=2,
+                                           default=Decimal("0"))
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("0"))
+    tax_country = models.CharField(max_length=2, blank=True)
+    tax_region = models.CharField(max_length=64, blank=True)
+    tax_inclusive = models.BooleanField(default=False)
+    vat_number = models.CharField(max_length=20, blank=True)
+    reverse_charge = models.BooleanField(default=False)
+    creator_code = models.CharField(max_length=40, blank=True)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
     payment_status = models.CharField(max_length=24, choices=PaymentStatus.choices,
@@ -57,6 +73,8 @@ class Order(models.Model):
     reserved_until = models.DateTimeField(null=True, blank=True)
     stock_released = models.BooleanField(default=False)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The last payment attempt was declined (a fact for orders/lifecycle.py).
+    payment_failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -78,6 +96,11 @@ class Order(models.Model):
         return self.paid_at is not None
 
     @property
+    def amount_due(self) -> Decimal:
+        """What the payment gateway charges: the total less the gift card's share."""
+        return self.total - self.gift_card_amount
+
+    @property
     def refundable_amount(self) -> Decimal:
         return self.total - self.refunded_amount if self.is_paid else Decimal("0")
 
@@ -97,6 +120,9 @@ class OrderItem(models.Model):
     product_type = models.CharField(max_length=16)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    # The catalogue price before a sale; equal to unit_price when nothing was on sale.
+    list_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    sale_name = models.CharField(max_length=100, blank=True)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices,
                                        default=DeliveryStatus.PENDING)
@@ -120,6 +146,9 @@ class Refund(models.Model):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # The part of ``amount`` credited back to the order's gift card rather than the gateway.
+    gift_card_amount = models.DecimalField(max_digits=12, decimal_places=2,
+                                           default=Decimal("0"))
     reason = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     gateway_refund_id = models.CharField(max_length=128, blank=True)

@@ -29,6 +29,31 @@ def item_data(item: OrderItem, order: Order) -> dict[str, Any]:
     }
 
 
+def order_metadata(order: Order) -> dict[str, Any]:
+    """The order's metadata, plus ``pricing`` when a sale, coupon, gift card or tax shaped the
+    price. Seed 002's keys stay as they are (its strict consumers see no new top-level key);
+    the breakdown rides in the one free-form object the seed has."""
+    items = list(order.items.all())
+    sale_items = [i for i in items if i.list_price is not None and i.list_price != i.unit_price]
+    if not (order.discount or order.gift_card_amount or order.tax or sale_items
+            or order.creator_code):
+        return order.metadata
+    pricing: dict[str, Any] = {
+        "discount": _money(order.discount, order),
+        "coupon_code": order.coupon_code or None,
+        "sale_savings": _money(sum(((i.list_price - i.unit_price) * i.quantity
+                                    for i in sale_items), Decimal("0")), order),
+        "gift_card_amount": _money(order.gift_card_amount, order),
+        "amount_charged": _money(order.amount_due, order),
+        "tax_rate": format(order.tax_rate.normalize(), "f"),
+        "tax_inclusive": order.tax_inclusive,
+        "tax_country": order.tax_country or None,
+        "reverse_charge": order.reverse_charge,
+        "creator_code": order.creator_code or None,
+    }
+    return {**order.metadata, "pricing": pricing}
+
+
 def order_data(order: Order) -> dict[str, Any]:
     """``order.received`` (and the legacy ``purchase.completed``, ``order.created``,
     ``order.updated``, which seed 002 says share its structure)."""
@@ -54,7 +79,7 @@ def order_data(order: Order) -> dict[str, Any]:
         "gateway_payment_id": order.gateway_payment_id or None,
         "paid_at": iso(order.paid_at),
         "is_test_order": order.is_test_order,
-        "metadata": order.metadata,
+        "metadata": order_metadata(order),
         "payment_method": label,
         "payment_gateway_icon": icon,
         "items": [item_data(item, order) for item in order.items.all()],

@@ -18,14 +18,18 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from shopkeep.core.errors import Conflict, ServiceError
+from shopkeep.core.failpoints import failpoint
 from shopkeep.core.money import InvalidAmount, parse_amount, to_minor
 from shopkeep.core.text import clean_line
 from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
+from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem, Refund
 from shopkeep.orders.payloads import order_data, order_refunded_data
 from shopkeep.payments.gateways import get_gateway
 from shopkeep.payments.gateways.base import GatewayError
+from shopkeep.promotions.giftcards import gift_card_credit
+from shopkeep.promotions.models import GiftCardTransaction
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
 from shopkeep.stores.models import Store
@@ -39,6 +43,16 @@ REFUNDABLE = (Order.Status.PROCESSING, Order.Status.COMPLETED, Order.Status.PART
 def _in_flight(order: Order) -> Decimal:
     pending = order.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"]
     return pending or Decimal("0")
+
+
+def _gift_card_share(order: Order, amount: Decimal) -> Decimal:
+    """How much of a refund goes back onto the order's gift card: the card first, since that
+    needs no gateway and costs no fees, up to what the card paid and has not had back."""
+    if not order.gift_card_id or order.gift_card_amount <= 0:
+        return Decimal("0")
+    back = (order.refunds.exclude(status=Refund.Status.FAILED)
+            .aggregate(s=Sum("gift_card_amount"))["s"] or Decimal("0"))
+    return max(Decimal("0"), min(amount, order.gift_card_amount - back))
 
 
 @transaction.atomic
@@ -64,6 +78,7 @@ def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | De
         raise ServiceError("amount_too_large", f"At most {available} {order.currency} can be "
                            "refunded.", field="amount")
     refund = Refund.objects.create(store=store, order=order, amount=value,
+                                   gift_card_amount=_gift_card_share(order, value),
                                    reason=clean_line(reason, max_length=500),
                                    requested_by=actor.label)
     audit_record(store=store, actor=actor, action="refund.requested", obj=order,
@@ -74,24 +89,48 @@ def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | De
     return refund
 
 
+# The gateway may or may not have refunded when it answers these: leave the refund pending
+# for the reconciliation (orders/refund_reconcile.py) to settle by asking, never mark it failed.
+UNCERTAIN_ERRORS = frozenset({"idempotency_error", "gateway_unreachable", "rate_limited",
+                              "api_error"})
+
+
+def refund_key(refund: Refund) -> str:
+    """The gateway idempotency key of a refund: its own id, so every run of its execution (a
+    retry after a crash, the reconciliation) asks for the same refund."""
+    return f"shopkeep-refund-{refund.pk}"
+
+
 def refund_execute(*, refund_id: int) -> str:
+    """Worker: make the refund at the gateway and settle it. Safe to run any number of times:
+    the idempotency key makes the gateway refund once, and settling is conditional."""
     refund = Refund.objects.select_related("order__store").filter(pk=refund_id).first()
     if refund is None or refund.status != Refund.Status.PENDING:
         return "nothing to do"
     order = refund.order
+    gateway_amount = refund.amount - refund.gift_card_amount
+    if gateway_amount <= 0:
+        # All of it goes back onto the gift card: no gateway is involved.
+        refund_settle(refund_id=refund.pk, gateway_refund_id=f"giftcard_refund_{refund.pk}")
+        return "succeeded"
     try:
         result = get_gateway(order.payment_gateway, store=order.store).refund(
-            payment_id=order.gateway_payment_id, amount_minor=to_minor(refund.amount,
+            payment_id=order.gateway_payment_id, amount_minor=to_minor(gateway_amount,
                                                                        order.currency),
-            currency=order.currency, reason=refund.reason,
-            idempotency_key=f"shopkeep-refund-{refund.pk}")
+            currency=order.currency, reason=refund.reason, idempotency_key=refund_key(refund))
     except GatewayError as exc:
+        if exc.code in UNCERTAIN_ERRORS:
+            logger.warning("refund %s: outcome unknown at the gateway (%s); the reconciliation "
+                           "settles it", refund.pk, exc.code)
+            return "unknown at the gateway"
         refund_fail(refund_id=refund.pk, error=f"{exc.code}: {exc.message}")
         return "failed"
+    failpoint("refund.after_gateway")
     if result.status == "succeeded":
         refund_settle(refund_id=refund.pk, gateway_refund_id=result.refund_id)
         return "succeeded"
-    Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
+    Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+        gateway_refund_id=result.refund_id)
     return "pending at the gateway"
 
 
@@ -107,6 +146,11 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
     refund.settled_at = now
     refund.save()
     _apply_refund(order, refund.amount, now)
+    if refund.gift_card_amount > 0 and order.gift_card_id:
+        gift_card_credit(card_id=order.gift_card_id, amount=refund.gift_card_amount,
+                         order_number=order.order_number,
+                         kind=GiftCardTransaction.Kind.REFUND, actor=refund.requested_by,
+                         note=f"refund {refund.pk}")
     emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
     delivery_queue.on_order_refunded(order=order, actor=refund.requested_by)
@@ -118,17 +162,13 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
 
 def _apply_refund(order: Order, amount: Decimal, now) -> None:
     order.refunded_amount += amount
-    full = order.refunded_amount >= order.total
-    order.payment_status = (Order.PaymentStatus.REFUNDED if full
-                            else Order.PaymentStatus.PARTIALLY_REFUNDED)
-    if order.status != Order.Status.DISPUTED:
-        order.status = Order.Status.REFUNDED if full else Order.Status.PARTIALLY_REFUNDED
     order.updated_at = now
     order.save()
-    if full:
+    if order.refunded_amount >= order.total:
         # Nothing more is owed to a fully refunded order: undelivered items are not delivered.
         order.items.filter(delivery_status=OrderItem.DeliveryStatus.PENDING).update(
             delivery_status=OrderItem.DeliveryStatus.CANCELLED)
+    order_sync(order=order, now=now)
 
 
 @transaction.atomic
@@ -147,6 +187,20 @@ def refund_fail(*, refund_id: int, error: str) -> Refund | None:
     return refund
 
 
+def refund_settle_by_key(*, order_number: str, gateway: str, key: str,
+                         gateway_refund_id: str) -> Refund | None:
+    """A gateway's notice naming the idempotency key we made a refund with (Stripe's
+    metadata, the sandbox's notice): settle that refund, if it is this order's and pending."""
+    prefix = "shopkeep-refund-"
+    if not key.startswith(prefix) or not key[len(prefix):].isdigit():
+        return None
+    refund = Refund.objects.filter(pk=int(key[len(prefix):]), order__order_number=order_number,
+                                   order__payment_gateway=gateway).first()
+    if refund is None:
+        return None
+    return refund_settle(refund_id=refund.pk, gateway_refund_id=gateway_refund_id)
+
+
 @transaction.atomic
 def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id: str,
                            amount_minor: int) -> Refund | None:
@@ -160,7 +214,10 @@ def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id
     known = Refund.objects.select_for_update().filter(order=order,
                                                       gateway_refund_id=gateway_refund_id).first()
     if known is not None:
-        return None  # ours, and settled (or about to be) by refund_execute
+        if known.status == Refund.Status.PENDING:
+            # Ours, reported pending by the gateway when it was made: this notice settles it.
+            return refund_settle(refund_id=known.pk, gateway_refund_id=gateway_refund_id)
+        return None  # ours, and settled already
     amount = min(from_minor(amount_minor, order.currency), order.total - order.refunded_amount)
     if amount <= 0:
         return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -21,20 +20,33 @@ from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import order_number, random_string
 from shopkeep.core.money import quantize, to_minor
 from shopkeep.core.text import clean_line, has_control_chars
-from shopkeep.customers.services import CustomerInput, clean_country, customer_upsert
+from shopkeep.customers.services import (
+    CustomerInput,
+    checkout_identity,
+    clean_country,
+    clean_name,
+    customer_get_or_create,
+    customer_record_paid_identity,
+    identity_of,
+)
 from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
+from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data, payment_failed_data
 from shopkeep.payments.gateways import get_gateway
 from shopkeep.payments.gateways.base import CheckoutRequest, GatewayError, SubscriptionTerms
 from shopkeep.payments.selectors import checkout_gateway
+from shopkeep.promotions import coupons, giftcards
+from shopkeep.promotions.models import GiftCardTransaction
+from shopkeep.promotions.pricing import Quote, price_lines
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.models import Store
 
 MAX_LINES = 20
 MAX_QUANTITY = 99
 RESERVATION = timedelta(minutes=30)
+GIFT_CARD_GATEWAY = "gift_card"
 ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
 
 
@@ -101,13 +113,46 @@ def _release_stock(order: Order) -> None:
     order.stock_released = True
 
 
+def order_quote(*, store: Store, lines: list[Line], coupon_code: str = "", email: str = "",
+                gift_card_code: str = "") -> Quote:
+    """What the basket costs right now, as the basket and checkout pages show it and as
+    ``order_create`` will charge it. Unknown or unusable codes leave the price unchanged and
+    say why (``coupon_message``, ``notes``)."""
+    merged = _merge(lines)
+    products = {p.pk: p for p in Product.objects.on_sale().filter(store=store, pk__in=merged)}
+    quote = price_lines(store=store, items=[(products[pid], q) for pid, q in merged.items()
+                                            if pid in products])
+    quote = coupons.coupon_apply(store=store, code=coupon_code, quote=quote, email=email)
+    if gift_card_code:
+        try:
+            card = giftcards.gift_card_find(store=store, code=gift_card_code)
+        except ServiceError as exc:
+            quote.notes.append(exc.message)
+        else:
+            quote.gift_card = min(card.balance, quote.total)
+    return quote
+
+
+def _apply_gift_card(order: Order, code: str) -> None:
+    card = giftcards.gift_card_find(store=order.store, code=code)
+    if card.currency != order.currency:
+        raise ServiceError("gift_card_currency", "That gift card is in another currency.",
+                           field="gift_card_code")
+    amount = giftcards.gift_card_take(card=card, up_to=order.total,
+                                      order_number=order.order_number)
+    order.gift_card = card
+    order.gift_card_amount = amount
+
+
 @transaction.atomic
 def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
                  billing_address: dict | None = None, phone: str = "",
-                 gateway: str = "") -> Order:
+                 gateway: str = "", coupon_code: str = "", gift_card_code: str = "") -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
 
-    ``gateway`` defaults to the store's: Stripe once connected, else the sandbox."""
+    Prices are the sale prices running now, less the coupon; a gift card pays what it holds
+    and the gateway the rest. An order the gift card pays in full is paid at once, with no
+    gateway. ``gateway`` defaults to the store's: Stripe once connected, else the sandbox."""
     if store.status != Store.Status.ACTIVE:
         raise ServiceError("store_closed", "This store is not taking orders.")
     gateway = gateway or checkout_gateway(store=store)
@@ -125,20 +170,40 @@ def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
     phone = clean_line(phone, max_length=32)
     if phone and not all(ch.isdigit() or ch in "+ -()" for ch in phone):
         raise ServiceError("invalid_phone", "The phone number is not valid.", field="phone")
-    buyer, _ = customer_upsert(store=store, data=customer)
+    # Validated before anything is written; an existing customer is not changed by an unpaid
+    # checkout, and the order freezes the identity it delivers to (issue 12).
+    typed = identity_of(store, customer)
+    name, country = clean_name(customer.name), clean_country(customer.country)
+    buyer, _ = customer_get_or_create(store=store, data=customer)
+    identity = checkout_identity(customer=buyer, typed=typed)
     for pid, quantity in merged.items():
         _reserve(products[pid], quantity)
-    subtotal = sum((products[pid].price * q for pid, q in merged.items()), Decimal("0"))
-    subtotal = quantize(subtotal, store.currency)
-    if subtotal <= 0:
+    now = timezone.now()
+    quote = price_lines(store=store, items=[(products[pid], q) for pid, q in merged.items()],
+                        at=now)
+    coupon = None
+    if coupon_code:
+        # A code that stopped applying between the basket and here refuses the order, so
+        # the buyer never pays a price they were not shown.
+        coupon = coupons.coupon_find(store=store, code=coupon_code)
+        quote.discount = coupons.coupon_check(coupon=coupon, quote=quote, email=buyer.email,
+                                              at=now)
+        quote.coupon_code = coupon.code
+    subtotal = quantize(quote.subtotal, store.currency)
+    total = subtotal - quote.discount
+    if total <= 0 and not coupon:
         raise ServiceError("nothing_to_pay", "Free products cannot be checked out yet.",
                            field="items")
-    now = timezone.now()
+    if total <= 0:
+        raise ServiceError("nothing_to_pay", "This code would make the order free, and free "
+                           "orders cannot be checked out yet.", field="coupon_code")
     order = Order(store=store, customer=buyer, customer_email=buyer.email,
-                  customer_name=buyer.name, customer_phone=phone, player_name=buyer.player_name,
+                  customer_name=name, customer_phone=phone, customer_country=country,
                   billing_address=address, currency=store.currency, subtotal=subtotal,
-                  total=subtotal, payment_gateway=gateway, is_test_order=store.test_mode,
+                  discount=quote.discount, coupon_code=quote.coupon_code,
+                  total=total, payment_gateway=gateway, is_test_order=store.test_mode,
                   reserved_until=now + RESERVATION, created_at=now, updated_at=now)
+    order.freeze_identity(identity)
     for _attempt in range(5):
         order.order_number, order.access_key = order_number(), random_string(32)
         try:
@@ -150,14 +215,29 @@ def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
     else:  # pragma: no cover - 36**10 numbers; five collisions in a row means a broken RNG
         raise RuntimeError("could not allocate an order number")
     OrderItem.objects.bulk_create([
-        OrderItem(store=store, order=order, product=products[pid],
-                  product_name=products[pid].name, product_type=products[pid].type,
-                  quantity=quantity, unit_price=products[pid].price,
-                  total=quantize(products[pid].price * quantity, store.currency))
-        for pid, quantity in merged.items()])
+        OrderItem(store=store, order=order, product=line.product,
+                  product_name=line.product.name, product_type=line.product.type,
+                  quantity=line.quantity, unit_price=line.unit_price,
+                  list_price=line.list_price, sale_name=line.sale.name if line.sale else "",
+                  total=quantize(line.total, store.currency))
+        for line in quote.lines])
+    if coupon is not None:
+        coupons.coupon_take(coupon=coupon, customer=buyer, order_number=order.order_number,
+                            discount=quote.discount, quote=quote)
+    if gift_card_code:
+        _apply_gift_card(order, gift_card_code)
+        if order.amount_due == 0:
+            order.payment_gateway = GIFT_CARD_GATEWAY
+        order.save(update_fields=["gift_card", "gift_card_amount", "payment_gateway"])
     emit(store=store, event_type="order.created", data=order_data(order))
     audit_record(store=store, actor=Actor.system("checkout"), action="order.created", obj=order,
-                 details={"order_number": order.order_number, "total": str(order.total)})
+                 details={"order_number": order.order_number, "total": str(order.total),
+                          "discount": str(order.discount), "coupon": order.coupon_code,
+                          "gift_card": str(order.gift_card_amount)})
+    if order.payment_gateway == GIFT_CARD_GATEWAY:
+        # Nothing left for a gateway to take: the gift card's debit is the payment.
+        order = order_mark_paid(order_number=order.order_number, gateway=GIFT_CARD_GATEWAY,
+                                payment_id=f"giftcard_{order.order_number}", paid_at=now)
     return order
 
 
@@ -166,6 +246,8 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> str:
 
     Runs outside a transaction: the gateway call must not hold the order's row lock.
     """
+    if order.paid_at is not None:
+        return success_url  # paid in full by gift card: no payment page
     gateway = get_gateway(order.payment_gateway, store=order.store)
     items = list(order.items.all())
     product = items[0].product if len(items) == 1 else None
@@ -174,7 +256,7 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> str:
     try:
         start = gateway.start_checkout(CheckoutRequest(
             store_public_id=order.store.public_id, reference=order.order_number,
-            amount_minor=to_minor(order.total, order.currency), currency=order.currency,
+            amount_minor=to_minor(order.amount_due, order.currency), currency=order.currency,
             description=", ".join(f"{i.product_name} x{i.quantity}" for i in items),
             customer_email=order.customer_email, success_url=success_url,
             cancel_url=cancel_url, test_mode=order.is_test_order, subscription=terms))
@@ -213,18 +295,22 @@ def order_mark_paid(*, order_number: str, gateway: str, payment_id: str,
             Product.objects.filter(pk=item.product_id, stock_enabled=True).update(
                 stock_quantity=Greatest(F("stock_quantity") - item.quantity, 0))
         order.stock_released = False
-    if order.status == Order.Status.CANCELLED:
+    if order.cancelled_at is not None:
         # The expiry cancelled the items; the money is taken, so they are owed again.
         order.items.filter(delivery_status=OrderItem.DeliveryStatus.CANCELLED).update(
             delivery_status=OrderItem.DeliveryStatus.PENDING)
     order.paid_at = paid_at
     order.gateway_payment_id = payment_id
-    order.status = Order.Status.PROCESSING
-    order.payment_status = Order.PaymentStatus.PAID
     order.reserved_until = None
     order.cancelled_at = None
     order.updated_at = timezone.now()
     order.save()
+    order_sync(order=order)
+    # The buyer paid: what they typed may now become the customer's stored identity. The
+    # order's own snapshot, and every earlier order's, stays as it was.
+    customer_record_paid_identity(store=order.store, customer=order.customer,
+                                  identity=order.identity, name=order.customer_name,
+                                  country=order.customer_country, given_at=order.created_at)
     data = order_data(order)
     emit(store=order.store, event_type="order.received", data=data)
     emit(store=order.store, event_type="purchase.completed", data=data)
@@ -242,9 +328,10 @@ def order_payment_failed(*, order_number: str, gateway: str, error_code: str,
     order = _locked(order_number)
     if order is None or order.payment_gateway != gateway or order.paid_at is not None:
         return None  # unknown, or a failure that arrived after the success: nothing to say
-    order.payment_status = Order.PaymentStatus.FAILED
+    order.payment_failed_at = failed_at
     order.updated_at = timezone.now()
-    order.save(update_fields=["payment_status", "updated_at"])
+    order.save(update_fields=["payment_failed_at", "updated_at"])
+    order_sync(order=order)
     emit(store=order.store, event_type="payment.failed", data=payment_failed_data(
         order, error_code=error_code[:64], error_message=error_message[:300],
         failed_at=failed_at))
@@ -253,19 +340,32 @@ def order_payment_failed(*, order_number: str, gateway: str, error_code: str,
     return order
 
 
+def _release_promotions(order: Order) -> None:
+    """An order that was never paid gives back its coupon use and its gift card debit."""
+    coupons.coupon_release(store=order.store, order_number=order.order_number)
+    if order.gift_card_id and order.gift_card_amount > 0:
+        owed = giftcards.gift_card_debited_for(card_id=order.gift_card_id,
+                                               order_number=order.order_number)
+        if owed > 0:
+            giftcards.gift_card_credit(card_id=order.gift_card_id, amount=owed,
+                                       order_number=order.order_number,
+                                       kind=GiftCardTransaction.Kind.CREDIT,
+                                       actor="checkout", note="order not paid")
+
+
 @transaction.atomic
 def order_cancel_unpaid(*, order: Order, reason: str) -> bool:
     """Give up on an unpaid order and release its stock; legacy ``order.updated``."""
     order = Order.objects.select_for_update().select_related("store").get(pk=order.pk)
-    if order.paid_at is not None or order.status == Order.Status.CANCELLED:
+    if order.paid_at is not None or order.cancelled_at is not None:
         return False
     _release_stock(order)
-    order.status = Order.Status.CANCELLED
-    order.payment_status = Order.PaymentStatus.CANCELLED
+    _release_promotions(order)
     order.cancelled_at = order.updated_at = timezone.now()
     order.reserved_until = None
     order.save()
-    order.items.update(delivery_status="cancelled")
+    order.items.update(delivery_status=OrderItem.DeliveryStatus.CANCELLED)
+    order_sync(order=order)
     emit(store=order.store, event_type="order.updated", data=order_data(order))
     audit_record(store=order.store, actor=Actor.system(), action="order.cancelled", obj=order,
                  details={"reason": reason})

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shopkeep.disputes.services import dispute_open, dispute_resolve
-from shopkeep.orders.refunds import refund_record_external
+from shopkeep.orders.refunds import refund_record_external, refund_settle_by_key
 from shopkeep.orders.services import order_mark_paid, order_payment_failed
 from shopkeep.payments.gateways.base import NOTICE_KINDS, Notice, SubscriptionState
 from shopkeep.payments.models import GatewayEvent
@@ -60,6 +60,44 @@ def notice_receive(*, gateway: str, notice: Notice) -> str:
             event.save(update_fields=["outcome"])
     if applied and notice.reference:
         _retry_waiting(gateway, notice.reference)
+    return applied or "deferred"
+
+
+def notice_record(*, gateway: str, notice: Notice) -> GatewayEvent | None:
+    """Record a notice to be applied later by ``notice_process`` (the worker's task), inside
+    the caller's transaction; None if this event id was recorded before."""
+    if notice.kind not in NOTICE_KINDS:
+        raise ValueError(f"unknown notice kind {notice.kind!r}")
+    try:
+        with transaction.atomic():
+            return GatewayEvent.objects.create(
+                gateway=gateway, event_id=notice.event_id[:128], kind=notice.kind,
+                reference=notice.reference[:64], payload=_json(notice),
+                outcome="queued")
+    except IntegrityError:
+        return None
+
+
+def notice_process(*, event_id: int) -> str:
+    """Apply one recorded notice exactly once (the row lock and ``processed_at`` decide);
+    safe to run again, from any number of processes."""
+    with transaction.atomic():
+        event = GatewayEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            return "gone"
+        if event.processed_at is not None:
+            return "already applied"
+        notice = _notice_from_payload(event.payload)
+        applied = _apply(event.gateway, notice)
+        if applied:
+            event.processed_at = timezone.now()
+            event.outcome = applied
+            event.save(update_fields=["processed_at", "outcome"])
+        else:
+            event.outcome = "waiting: its subject is not known yet"
+            event.save(update_fields=["outcome"])
+    if applied and notice.reference:
+        _retry_waiting(event.gateway, notice.reference)
     return applied or "deferred"
 
 
@@ -109,6 +147,12 @@ def _apply(gateway: str, n: Notice) -> str:
                                      failed_at=n.occurred_at)
         return f"order {order.order_number} payment failed" if order else "ignored"
     if n.kind == "refund.succeeded":
+        key = str((n.raw or {}).get("idempotency_key") or "")
+        if key.startswith("shopkeep-refund-"):
+            # One of ours that the gateway reported pending when it was made.
+            settled = refund_settle_by_key(order_number=n.reference, gateway=gateway, key=key,
+                                           gateway_refund_id=n.payment_id)
+            return "refund settled" if settled else "refund already settled"
         refund = refund_record_external(order_number=n.reference, gateway=gateway,
                                         gateway_refund_id=n.payment_id,
                                         amount_minor=n.amount_minor or 0)

@@ -1,0 +1,96 @@
+"""Races on PostgreSQL: the last coupon use and the last of a gift card balance."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from shopkeep.core.errors import ServiceError
+from shopkeep.orders.models import Order
+from shopkeep.orders.services import Line, order_create
+from shopkeep.promotions.models import Coupon, CouponRedemption, GiftCard
+from tests.commerce import buyer, make_product, make_shop
+from tests.promotions.helpers import make_coupon, make_gift_card
+
+BUYERS = 20
+
+
+def _race(run) -> tuple[list[Order], list[str], list[BaseException]]:
+    barrier = threading.Barrier(BUYERS)
+    created: list[Order] = []
+    refused: list[str] = []
+    errors: list[BaseException] = []
+
+    def attempt(n: int) -> None:
+        try:
+            barrier.wait()
+            created.append(run(n))
+        except ServiceError as exc:
+            refused.append(exc.code)
+        except BaseException as exc:  # surfaced below; a thread must not die silently
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(BUYERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return created, refused, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_checkouts_race_for_the_last_three_coupon_uses():
+    store = make_shop()
+    product = make_product(store, price="20.00")
+    coupon = make_coupon(store, "LAST3", max_uses=3)
+    created, refused, errors = _race(lambda n: order_create(
+        store=store, lines=[Line(product.pk, 1)],
+        customer=buyer(f"b{n}@example.com", f"Buyer_{n}"), coupon_code="last3"))
+    assert not errors, errors
+    assert len(created) == 3
+    assert sorted(set(refused)) == ["coupon_used_up"] and len(refused) == BUYERS - 3
+    assert Coupon.objects.get(pk=coupon.pk).uses_count == 3
+    assert CouponRedemption.objects.count() == Order.objects.count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_buyer_racing_themselves_gets_a_once_per_customer_coupon_once():
+    store = make_shop()
+    product = make_product(store, price="20.00")
+    make_coupon(store, "ONCEEACH", max_uses_per_customer=1)
+    buyer_input = buyer("same@example.com", "Same")
+    buyer_input_fn = lambda n: order_create(  # noqa: E731
+        store=store, lines=[Line(product.pk, 1)], customer=buyer_input,
+        coupon_code="ONCEEACH")
+    created, refused, errors = _race(buyer_input_fn)
+    assert not errors, errors
+    assert len(created) == 1
+    assert set(refused) == {"coupon_customer_limit"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_gift_card_balance_never_goes_negative_under_concurrent_orders():
+    store = make_shop()
+    product = make_product(store, price="20.00")
+    card = make_gift_card(store, "50.00")  # two full orders and half of a third
+    created, refused, errors = _race(lambda n: order_create(
+        store=store, lines=[Line(product.pk, 1)],
+        customer=buyer(f"b{n}@example.com", f"Buyer_{n}"), gift_card_code=card.code))
+    assert not errors, errors
+    card = GiftCard.objects.get(pk=card.pk)
+    assert card.balance == Decimal("0.00")
+    taken = sum((o.gift_card_amount for o in created), Decimal("0"))
+    assert taken == Decimal("50.00")
+    ledger = sum((row.amount for row in card.ledger.all()), Decimal("0"))
+    assert ledger == card.balance
+    # Every refusal is the card running dry, never a crash or a half-written order.
+    assert set(refused) <= {"gift_card_insufficient", "gift_card_empty"}
+    assert Order.objects.count() == len(created)
