@@ -179,7 +179,8 @@ def test_after_a_crash_a_safe_command_runs_again_and_an_unsafe_one_is_reported(
                              command=text, safe_to_repeat=flag)
     journal.close()
     start_agent(config)
-    wait_until(lambda: platform.status(safe) == "completed" and platform.status(unsafe) != "pending")
+    wait_until(lambda: platform.status(safe) == "completed"
+               and platform.status(unsafe) != "pending")
     assert game.executed == ["lp user Steve parent add vip"]
     (report,) = _fails(platform, unsafe)
     assert report["error_code"] == "AGENT_CRASHED_DURING_EXECUTION"
