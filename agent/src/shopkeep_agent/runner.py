@@ -132,7 +132,7 @@ class Runner:
                 retryable=False)
             log.warning("command #%s refused, not run: %s", cmd.id, exc)
             return RECORDED
-        if cmd.require_online:
+        if cmd.require_online and self.adapter.knows_players:
             if cmd.player is None:
                 self.journal.record(
                     command_id=cmd.id, attempt=cmd.attempt, type=cmd.type, player="",
