@@ -63,3 +63,16 @@ def test_serve_starts_the_simulator_and_agent_without_the_password_in_argv():
     assert agent[1:3] == ["-m", "shopkeep_agent.cli"] and agent[-1] == "run"
     assert password not in " ".join(simulator + agent)
     assert sim_env == {"SHOPKEEP_SIM_RCON_PASSWORD": password}
+
+
+def test_the_config_follows_the_port_serve_is_bound_to_and_keeps_its_secrets(settings):
+    settings.SITE_URL, settings.SITE_URL_CONFIGURED = "http://127.0.0.1:8000", False
+    demo_seed()
+    before = _config(demo_agent_prepare_for_demo())
+    assert before["platform"]["url"] == "http://127.0.0.1:8000"
+    settings.SITE_URL = "http://127.0.0.1:9321"  # `serve --port 9321` after `demo`
+    assert demo_agent_commands()
+    after = _config(demo_agent_prepare_for_demo())
+    assert after["platform"]["url"] == "http://127.0.0.1:9321"
+    assert after["platform"]["server_secret"] == before["platform"]["server_secret"]
+    assert after["game"]["password"] == before["game"]["password"]

@@ -23,6 +23,7 @@ def test_production_refuses_to_start_without_secret_key_and_hosts(tmp_path):
     assert result.returncode != 0
     assert "SHOPKEEP_SECRET_KEY" in result.stderr
     assert "SHOPKEEP_ALLOWED_HOSTS" in result.stderr
+    assert "SHOPKEEP_SITE_URL must be set" in result.stderr
 
 
 def test_production_refuses_the_development_key_and_plain_http(tmp_path):

@@ -33,10 +33,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup_django()
-    # django-tasks' database worker: claims rows with SELECT ... FOR UPDATE SKIP LOCKED on
-    # PostgreSQL, so any number of workers may run side by side.
-    _call("db_worker", "--queue-name", args.queues, "--interval", str(args.interval),
-          "--no-reload")
+    # django-tasks' database worker (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so any
+    # number of workers may run side by side) plus leases and a sweeper: a killed worker's
+    # tasks run again (shopkeep.core.worker).
+    from shopkeep.core.worker import run_worker
+
+    run_worker(queues=args.queues, interval=args.interval, batch=args.batch)
     return 0
 
 
@@ -137,6 +139,11 @@ def _deploy_check() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from shopkeep.conf import bind_origin
+
+    # Before settings load: this process, the web server and the workers it starts all build
+    # links (e-mails, agent config) for the port that is really listening.
+    os.environ["SHOPKEEP_SERVE_ORIGIN"] = bind_origin(args.host, args.port)
     _setup_django()
     _deploy_check()
     if not args.no_migrate:
@@ -156,7 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ])
     children.append(server)
     extras = _start_demo_agent() if args.demo_agent else []
-    print(f"Shopkeep listening on http://{args.host}:{args.port} "
+    print(f"Shopkeep listening on {os.environ['SHOPKEEP_SERVE_ORIGIN']} "
           f"({'web only' if args.no_worker else 'web + worker + scheduler + dispatcher'})",
           flush=True)
 
@@ -235,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run background tasks")
     worker.add_argument("--queues", default="*", help="comma-separated queue names, * for all")
     worker.add_argument("--interval", type=float, default=1.0)
+    worker.add_argument("--batch", action="store_true", help="run what is due, then exit")
     worker.set_defaults(func=cmd_worker)
 
     scheduler = sub.add_parser("scheduler", help="enqueue periodic jobs when due")

@@ -122,3 +122,35 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
     raise ImproperlyConfigured(
         f"SHOPKEEP_DATABASE_URL must start with sqlite:// or postgres://, got {scheme or url!r}"
     )
+
+
+def bind_origin(host: str, port: int, *, scheme: str = "http") -> str:
+    """The origin links should use for a server bound to ``host:port``. A wildcard bind
+    (0.0.0.0, ::) answers on loopback too, and loopback is the one address sure to work."""
+    host = host.strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "*"):  # noqa: S104 (reading a bind address, not binding)
+        host = "127.0.0.1"
+    elif host in ("::", "[::]"):
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal needs brackets in a URL
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + ("" if port == default else f":{port}")
+
+
+def site_url_check(url: str, *, name: str = "SHOPKEEP_SITE_URL") -> str:
+    """An origin (``scheme://host[:port]``): no path, query or credentials, since every link
+    is built as origin + ``reverse()`` path."""
+    value = url.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(f"{name} must look like https://shop.example.com, "
+                                   f"got {url!r}")
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ImproperlyConfigured(f"{name} must be just scheme://host[:port] (no path, "
+                                   f"query or login), got {url!r}")
+    try:
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has a malformed port: {url!r}") from None
+    return value

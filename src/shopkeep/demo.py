@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from shopkeep.accounts.models import User
 from shopkeep.catalog.models import Product
@@ -17,6 +17,7 @@ from shopkeep.catalog.services import (
     delivery_actions_set,
     product_create,
 )
+from shopkeep.core.absolute import absolute_url
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Membership, Role, Store
 from shopkeep.stores.services import store_create
@@ -56,8 +57,8 @@ def demo_seed() -> dict[str, str]:
         _seed_catalog(store, Actor.for_user(owner))
     seed_demo_tickets(store=store, owner=owner)
     return {
-        "storefront_url": f"{settings.SITE_URL}/s/{store.slug}/",
-        "store_url": f"{settings.SITE_URL}/dashboard/{store.slug}/",
+        "storefront_url": absolute_url(reverse("storefront:home", args=[store.slug])),
+        "store_url": absolute_url(reverse("dashboard:overview", args=[store.slug])),
         "owner_email": DEMO_OWNER,
         "owner_password": owner_password,
         "staff_email": DEMO_STAFF,

@@ -18,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from shopkeep.core.absolute import site_origin
 from shopkeep.core.ids import hash_secret
 from shopkeep.delivery.models import AgentKey, GameServer
 from shopkeep.delivery.services import server_create, server_rotate_secret, store_secret_rotate
@@ -57,6 +58,9 @@ def demo_agent_prepare(*, store: Store, actor: Actor) -> Path:
     server_ok = bool(server and hash_secret(str(platform.get("server_secret", "")))
                      == server.secret_hash)
     if store_ok and server_ok and current.get("game", {}).get("password"):
+        if platform.get("url") != site_origin():
+            _write(store_secret=platform["store_secret"], server_secret=platform["server_secret"],
+                   password=current["game"]["password"])
         return _config_path()
     store_secret = None
     if server is None:
@@ -68,6 +72,10 @@ def demo_agent_prepare(*, store: Store, actor: Actor) -> Path:
         store_secret = (platform["store_secret"] if store_ok
                         else store_secret_rotate(store=store, actor=actor))
     password = current.get("game", {}).get("password") or secrets.token_urlsafe(16)
+    return _write(store_secret=store_secret, server_secret=server_secret, password=password)
+
+
+def _write(*, store_secret: str, server_secret: str, password: str) -> Path:
     folder = demo_agent_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = _config_path()
@@ -75,7 +83,7 @@ def demo_agent_prepare(*, store: Store, actor: Actor) -> Path:
         "# Written by `shopkeep demo` for the agent that `make run` starts beside a simulated\n"
         "# game server. A real installation looks the same: see docs/agent.md.\n"
         "[platform]\n"
-        f'url = "{settings.SITE_URL}"\n'
+        f'url = "{site_origin()}"\n'
         f'store_secret = "{store_secret}"\n'
         f'server_secret = "{server_secret}"\n'
         "poll_seconds = 60\n\n"
@@ -108,6 +116,11 @@ def demo_agent_commands() -> list[tuple[list[str], dict[str, str]]]:
     password = config.get("game", {}).get("password")
     if not password:
         return []
+    platform = config.get("platform", {})
+    if platform.get("url") != site_origin() and platform.get("store_secret"):
+        # `shopkeep demo` ran with another port in mind than the one `serve` is bound to.
+        _write(store_secret=platform["store_secret"], server_secret=platform["server_secret"],
+               password=password)
     folder = demo_agent_dir()
     simulator = [sys.executable, "-m", "shopkeep_agent.simulator",
                  "--rcon-port", str(config["game"].get("port", RCON_PORT)),

@@ -14,12 +14,14 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from shopkeep.conf import (
+    bind_origin,
     env_bool,
     env_choice,
     env_int,
     env_list,
     env_str,
     parse_database_url,
+    site_url_check,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -36,7 +38,15 @@ ALLOWED_HOSTS = env_list(
     "SHOPKEEP_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env_list("SHOPKEEP_CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SHOPKEEP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public origin for absolute links (see shopkeep.core.absolute). Unset, links follow the
+# request's host or, without one (workers), the address `shopkeep serve` is bound to: serve
+# publishes it to its children as SHOPKEEP_SERVE_ORIGIN.
+SITE_URL_CONFIGURED = bool(env_str("SHOPKEEP_SITE_URL", ""))
+SITE_URL = (site_url_check(env_str("SHOPKEEP_SITE_URL")) if SITE_URL_CONFIGURED
+            else site_url_check(env_str("SHOPKEEP_SERVE_ORIGIN", "") or bind_origin(
+                env_str("SHOPKEEP_HOST", "127.0.0.1"),
+                env_int("SHOPKEEP_PORT", 8000, minimum=1, maximum=65535)),
+                name="SHOPKEEP_SERVE_ORIGIN"))
 
 if PRODUCTION:
     problems = []
@@ -46,7 +56,10 @@ if PRODUCTION:
         problems.append("SHOPKEEP_ALLOWED_HOSTS must list the site's host names (no '*')")
     if DEBUG:
         problems.append("SHOPKEEP_DEBUG must be off")
-    if not SITE_URL.startswith("https://"):
+    if not SITE_URL_CONFIGURED:
+        problems.append("SHOPKEEP_SITE_URL must be set to the public https:// address "
+                        "(e-mailed links and the agent config use it)")
+    elif not SITE_URL.startswith("https://"):
         problems.append("SHOPKEEP_SITE_URL must be an https:// URL (cookies are Secure)")
     if problems:
         raise ImproperlyConfigured("Production mode refuses to start: " + "; ".join(problems))
@@ -96,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "shopkeep.core.middleware.OutOfRangeMiddleware",
 ]
 
 ROOT_URLCONF = "shopkeep.urls"
@@ -197,6 +211,12 @@ TASKS = {
         ),
     }
 }
+
+# Background jobs (docs/operations.md, "Crash safety"): a claimed job holds a lease that its
+# worker renews every third of it; a job whose lease ran out (the worker died) goes back to the
+# queue, at most TASK_MAX_ATTEMPTS times, then it is marked failed.
+TASK_LEASE_SECONDS = env_int("SHOPKEEP_TASK_LEASE_SECONDS", 60, minimum=2, maximum=3600)
+TASK_MAX_ATTEMPTS = env_int("SHOPKEEP_TASK_MAX_ATTEMPTS", 5, minimum=1, maximum=1000)
 
 # Payments (docs/payments.md). Keys that encrypt stored gateway secrets: url-safe base64 of
 # 32 random bytes each; the first encrypts, all decrypt, so a new key goes first and

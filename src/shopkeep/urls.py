@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import include, path
-from django.views.defaults import page_not_found
+from django.views.defaults import bad_request, page_not_found
 
 from shopkeep.api import api
 from shopkeep.core import views as core_views
@@ -26,6 +27,19 @@ urlpatterns = [
          name="support_attachment_signed"),
     path("support/survey/<str:token>/", support_views.survey, name="support_survey"),
 ]
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # Django answers a body over DATA_UPLOAD_MAX_MEMORY_SIZE (read by a middleware or a form)
+    # with 400; it is a 413, in the JSON error shape like the ASGI cap's (core/asgi_limits.py).
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse({"error": {"code": "body_too_large", "message":
+                                       "The request body is larger than this address "
+                                       "accepts."}}, status=413)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "bad_request", "message": "Bad request."}},
+                            status=400)
+    return bad_request(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -8,13 +8,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shopkeep.core.errors import ServiceError
-from shopkeep.core.uploads import MAX_IMAGE_BYTES, check_image, sniff_image
+from shopkeep.core.uploads import MAX_IMAGE_BYTES, check_image, image_problem, sniff_image
+from tests.images import image_bytes, jpeg_bomb, png_bomb
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
-GIF87 = b"GIF87a" + b"\x00" * 32
-GIF89 = b"GIF89a" + b"\x00" * 32
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
+GIF87 = image_bytes("GIF")
+GIF89 = image_bytes("GIF", comment=b"made by a test")
+WEBP = image_bytes("WEBP")
 
 
 @pytest.mark.parametrize(("content", "name", "extension"), [
@@ -67,3 +68,37 @@ def test_sniff_image_needs_the_whole_signature():
     assert sniff_image(b"GIF8") is None
     assert sniff_image(b"RIFF") is None
     assert sniff_image(PNG[:16]) == "png"
+
+
+def test_the_fixtures_are_what_they_claim():
+    assert GIF87.startswith(b"GIF87a")
+    assert GIF89.startswith(b"GIF89a")
+    assert WEBP[8:12] == b"WEBP"
+
+
+@pytest.mark.parametrize(("content", "what"), [
+    (png_bomb(), "100000 x 100000"),
+    (png_bomb(20_000, 10), "20000 x 10"),   # one side too long
+    (png_bomb(8_000, 8_000), "8000 x 8000"),  # 64 megapixels
+    (jpeg_bomb(), "60000 x 60000"),
+])
+def test_an_image_declaring_huge_dimensions_is_refused_unread(content, what):
+    """Decompression bombs: a few dozen bytes that decode to gigabytes."""
+    assert len(content) < 1000
+    upload = SimpleUploadedFile("bomb.png", content)
+    with pytest.raises(ServiceError) as exc:
+        check_image(upload)
+    assert exc.value.code == "invalid_image"
+    assert what in exc.value.message or "too large" in exc.value.message
+    assert upload.name == "bomb.png"
+
+
+def test_an_image_at_the_limit_is_accepted():
+    assert image_problem(png_bomb(6_000, 6_000)) is None  # 36 megapixels, 6,000 a side
+
+
+def test_magic_bytes_without_a_readable_header_are_refused():
+    upload = SimpleUploadedFile("fake.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    with pytest.raises(ServiceError) as exc:
+        check_image(upload)
+    assert "not a readable image" in exc.value.message

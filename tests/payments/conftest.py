@@ -37,6 +37,7 @@ def fake_stripe(_fake_server, settings):
         fake.fail_next = None
     settings.STRIPE_API_BASE = fake.url
     settings.SITE_URL = "https://shop.example.com"
+    settings.SITE_URL_CONFIGURED = True
     return fake
 
 

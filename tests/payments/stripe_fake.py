@@ -294,7 +294,9 @@ class FakeStripe:
             return 200, refund
         if route == ("GET", "/v1/refunds"):
             return 200, _list([r for r in self._of_type("refund")
-                               if r["charge"] == params.get("charge")])
+                               if r["charge"] == params.get("charge")
+                               or (params.get("payment_intent")
+                                   and r["payment_intent"] == params["payment_intent"])])
         if route == ("GET", "/v1/subscriptions/{sub}"):
             return 200, self._public(self._get(ids[0], "subscription"))
         if route == ("POST", "/v1/subscriptions/{sub}"):
@@ -369,7 +371,15 @@ class FakeStripe:
                                           "params": params, "idempotency_key": idem,
                                           "stripe_version": self.headers.get("Stripe-Version")})
                     cached = fake.idempotent.get((key, idem)) if idem else None
-                    if cached is not None:
+                    if cached is not None and cached["request"] != (method, parts.path, params):
+                        # Stripe: a key replayed with other parameters is refused, not replayed.
+                        status, payload = 400, {"error": {
+                            "type": "idempotency_error",
+                            "message": "Keys for idempotent requests can only be used with "
+                                       "the same parameters they were first used with. Try "
+                                       f"using a key other than '{idem}' if you meant to "
+                                       "execute a different request."}}
+                    elif cached is not None:
                         status, payload = cached["status"], cached["payload"]
                     else:
                         try:
@@ -377,7 +387,9 @@ class FakeStripe:
                         except _StripeError as exc:
                             status, payload = exc.status, exc.payload
                         if idem and status < 500:
-                            fake.idempotent[(key, idem)] = {"status": status, "payload": payload}
+                            fake.idempotent[(key, idem)] = {
+                                "status": status, "payload": payload,
+                                "request": (method, parts.path, params)}
                 raw = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -12,10 +12,11 @@ from shopkeep.orders.refunds import refund_execute, refund_request
 from shopkeep.stores.audit import Actor
 from tests.commerce import make_shop, paid_order, place_order
 from tests.factories import owner_of
+from tests.images import image_bytes
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = image_bytes("PNG")  # a real image: the header is parsed
 
 
 @pytest.fixture(autouse=True)

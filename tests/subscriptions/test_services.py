@@ -11,7 +11,7 @@ from django.utils import timezone
 from shopkeep.core.errors import Conflict
 from shopkeep.events.models import Event
 from shopkeep.payments.gateways.sandbox import CARD_DECLINED, CARD_OK, SandboxGateway
-from shopkeep.payments.models import SandboxSubscription
+from shopkeep.payments.models import SandboxCharge, SandboxSubscription
 from shopkeep.stores.audit import Actor
 from shopkeep.subscriptions.models import Renewal, Subscription
 from shopkeep.subscriptions.services import (
@@ -192,3 +192,41 @@ def test_a_store_cannot_cancel_another_stores_subscription(store, sub):
                             subscription=sub)
     sub.refresh_from_db()
     assert sub.status == "active" and _count(store, "subscription.cancelled") == 0
+
+
+def test_a_retry_whose_worker_died_after_the_claim_comes_due_again(
+        store, sub, django_capture_on_commit_callbacks):
+    from shopkeep.subscriptions.services import RETRY_CLAIM_LEASE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        SandboxGateway().simulate_renewal(subscription_id=sub.gateway_subscription_id,
+                                          card_number=CARD_DECLINED)
+    sub.refresh_from_db()
+    due = sub.next_retry_at
+    # The claim committed, then the worker died before asking the gateway:
+    Subscription.objects.filter(pk=sub.pk).update(next_retry_at=due + RETRY_CLAIM_LEASE)
+    assert subscriptions_retry_due(now=due + RETRY_CLAIM_LEASE - timedelta(seconds=1)) == 0
+    SandboxSubscription.objects.filter(pk=sub.gateway_subscription_id).update(
+        card_number=CARD_OK)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert subscriptions_retry_due(now=due + RETRY_CLAIM_LEASE) == 1
+    sub.refresh_from_db()
+    assert (sub.status, sub.next_retry_at) == ("active", None)
+    assert _count(store, "subscription.renewed") == 1
+
+
+def test_a_retry_run_again_after_the_gateway_billed_bills_nothing_more(
+        store, sub, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        SandboxGateway().simulate_renewal(subscription_id=sub.gateway_subscription_id,
+                                          card_number=CARD_DECLINED)
+    SandboxSubscription.objects.filter(pk=sub.gateway_subscription_id).update(
+        card_number=CARD_OK)
+    sub.refresh_from_db()
+    due = sub.next_retry_at
+    with django_capture_on_commit_callbacks(execute=False):  # its notice not applied yet
+        assert subscriptions_retry_due(now=due) == 1
+    charges = SandboxCharge.objects.count()
+    Subscription.objects.filter(pk=sub.pk).update(next_retry_at=due)  # as if it ran again
+    assert subscriptions_retry_due(now=due) == 0  # the gateway has nothing open
+    assert SandboxCharge.objects.count() == charges

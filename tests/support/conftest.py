@@ -15,8 +15,9 @@ from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Role, Store
 from shopkeep.support.services import customer_ticket_create, platform_ticket_create
 from tests.factories import add_member, make_store, make_user, owner_of
+from tests.images import image_bytes
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = image_bytes("PNG")  # a real image: the header is parsed
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from shopkeep.stores.audit import Actor
 from shopkeep.support.attachments import MAX_ATTACHMENT_BYTES, sanitise_filename, signed_url
 from shopkeep.support.models import Attachment, Message, Ticket
 from shopkeep.support.services import Side, ticket_reply
+from tests.images import jpeg_bomb, png_bomb
 from tests.support.conftest import PNG, client_for, new_platform_ticket, png
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,17 @@ def test_hostile_files_are_refused_and_nothing_is_saved(store, owner, settings, 
     with pytest.raises(ServiceError) as refused:
         new_platform_ticket(store, owner, files=[upload(name, data)])
     assert refused.value.code == "attachment_type"
+    assert not Ticket.objects.exists() and not Attachment.objects.exists()
+    assert _stored_files(settings) == []
+
+
+@pytest.mark.parametrize("data", [png_bomb(), jpeg_bomb()])
+def test_a_decompression_bomb_attachment_is_refused_and_nothing_is_saved(store, owner, settings,
+                                                                       data):
+    with pytest.raises(ServiceError) as refused:
+        new_platform_ticket(store, owner, files=[upload("screenshot.png", data)])
+    assert refused.value.code == "attachment_image"
+    assert "refused" in refused.value.message
     assert not Ticket.objects.exists() and not Attachment.objects.exists()
     assert _stored_files(settings) == []
 

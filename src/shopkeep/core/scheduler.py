@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from shopkeep.core.failpoints import failpoint
 from shopkeep.core.models import ScheduledJob
 
 logger = logging.getLogger("shopkeep.scheduler")
@@ -57,6 +58,7 @@ def run_due_jobs(*, now: datetime | None = None) -> list[str]:
             if claimed != 1:
                 continue  # another scheduler process took this run
             job.task.enqueue()
+            failpoint("scheduler.claimed")  # a crash here rolls back the claim with the task
         enqueued.append(job.name)
         logger.info("enqueued periodic job %s", job.name)
     return enqueued

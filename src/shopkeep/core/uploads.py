@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
+import warnings
 
 from django.core.files.uploadedfile import UploadedFile
 
 from shopkeep.core.errors import ServiceError
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+# Declared dimensions, read from the header before anything decodes the pixels: a 2 MB PNG
+# can declare 100,000 x 100,000 pixels (40 GB of RGBA once a browser or a thumbnailer
+# decodes it). 40 megapixels is a 7,300 x 5,500 photo; no side may exceed 10,000.
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_SIDE = 10_000
+MAX_IMAGE_FRAMES = 500
 
 # magic bytes -> extension
 _IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -29,6 +37,39 @@ def sniff_image(head: bytes) -> str | None:
     return None
 
 
+def image_problem(data: bytes | UploadedFile) -> str | None:
+    """Why an image (already sniffed as PNG, JPEG, GIF or WebP) is refused, or None.
+
+    Pillow's ``Image.open`` parses only the header (no pixel is decoded), so this costs the
+    same for a bomb as for a thumbnail. Unparseable headers are refused too: the magic bytes
+    alone do not make an image.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    position = stream.tell()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(stream) as image:
+                width, height = image.size
+                frames = getattr(image, "n_frames", 1)
+    except Image.DecompressionBombError:
+        return "its declared size is too large"
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        return "it is not a readable image"
+    finally:
+        stream.seek(position)
+    if width < 1 or height < 1:
+        return "it is not a readable image"
+    if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+        return (f"it declares {width} x {height} pixels; at most {MAX_IMAGE_PIXELS // 1_000_000}"
+                f" megapixels and {MAX_IMAGE_SIDE:,} pixels a side")
+    if frames > MAX_IMAGE_FRAMES or width * height * frames > 4 * MAX_IMAGE_PIXELS:
+        return f"it has too many frames ({frames})"
+    return None
+
+
 def check_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> UploadedFile:
     """Accept PNG, JPEG, GIF or WebP up to ``max_bytes``; rename to a random safe name."""
     if upload.size is None or upload.size > max_bytes:
@@ -40,6 +81,8 @@ def check_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> Up
     if extension is None:
         raise ServiceError("invalid_image", "Upload a PNG, JPEG, GIF or WebP image.",
                            field="image")
+    if problem := image_problem(upload):
+        raise ServiceError("invalid_image", f"This image is refused: {problem}.", field="image")
     upload.name = f"{secrets.token_hex(12)}.{extension}"
     return upload
 

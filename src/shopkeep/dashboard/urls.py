@@ -10,6 +10,7 @@ from shopkeep.dashboard import (
     views_servers,
     views_subscriptions,
 )
+from shopkeep.dashboard.urls_promotions import urlpatterns as promotion_urlpatterns
 from shopkeep.dashboard.urls_webhooks import urlpatterns as webhook_urlpatterns
 
 app_name = "dashboard"
@@ -89,3 +90,4 @@ urlpatterns = [
 # that walk the resolver see every view).
 urlpatterns += urls_support.urlpatterns
 urlpatterns += webhook_urlpatterns
+urlpatterns += promotion_urlpatterns

@@ -39,14 +39,14 @@ def payments_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             connection = stripe_connect(store=store, actor=Actor.for_user(request.user),
-                                        **form.cleaned_data)
+                                        request=request, **form.cleaned_data)
         except ServiceError as exc:
             form_error(form, exc)
         else:
             messages.success(request, f"Stripe account {connection.account_id} connected.")
             return redirect("dashboard:payments", store_slug=store.slug)
     return render(request, "dashboard/payments.html", {
-        "form": form, "tab": "payments", "stripe": stripe_status(store=store)},
+        "form": form, "tab": "payments", "stripe": stripe_status(store=store, request=request)},
         status=400 if form.errors else 200)
 
 

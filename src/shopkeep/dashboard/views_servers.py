@@ -4,12 +4,12 @@ rotate, release the agent lock, remove; delivery settings; the order's "Retry de
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from shopkeep.core.absolute import site_origin
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
@@ -89,7 +89,8 @@ def server_detail(request: HttpRequest, server_id: int) -> HttpResponse:
     secrets = fresh if fresh and fresh.get("server") == server.pk else None
     return render(request, "dashboard/servers/server_detail.html", {
         "server": server, "form": form, "secrets": secrets,
-        "site_url": settings.SITE_URL, "queue": selectors.server_queue(server=server),
+        "site_url": site_origin(request=request),
+        "queue": selectors.server_queue(server=server),
         "latest_agent_version": latest_agent_version(),
         "executions": selectors.recent_executions(server=server),
         "lease_seconds": COMMAND_LEASE_SECONDS})

@@ -4,10 +4,13 @@ order's delivery log with "Retry delivery"."""
 
 from datetime import datetime
 
+import pydantic
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from ninja.errors import ValidationError
 from ninja.pagination import paginate
 
+from shopkeep.core.api_inputs import Int64
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.pagination import PagePagination
 from shopkeep.core.tenancy import get_for_store
@@ -107,7 +110,7 @@ class SettingsIO(Schema):
 
 
 class RetryIn(Schema):
-    command_ids: list[int] | None = Field(None, max_length=500)
+    command_ids: list[Int64] | None = Field(None, max_length=500)
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -210,6 +213,11 @@ def order_retry(request: HttpRequest, order_id: int) -> dict:
     if request.body.strip():
         try:
             command_ids = RetryIn.model_validate_json(request.body).command_ids
+        except pydantic.ValidationError as exc:
+            if exc.errors()[0]["type"] == "json_invalid":
+                raise ServiceError("invalid_body", "Send {\"command_ids\": [...]} or no body.") \
+                    from None
+            raise ValidationError(exc.errors()) from None
         except ValueError:
             raise ServiceError("invalid_body", "Send {\"command_ids\": [...]} or no body.") \
                 from None

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from pydantic import AfterValidator
 
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.money import from_minor, money_str
 from shopkeep.core.pagination import PagePagination
 from shopkeep.core.tenancy import get_for_store
@@ -67,8 +68,18 @@ class OrderOut(Schema):
     billing_address: dict | None
     currency: str
     subtotal: str
+    discount: str
+    coupon_code: str
     tax: str
+    tax_rate: str
+    tax_country: str
+    tax_inclusive: bool
+    vat_number: str
+    reverse_charge: bool
     total: str
+    gift_card_amount: str
+    amount_due: str = Field(..., description="What the gateway charges: total less gift card")
+    creator_code: str
     refunded_amount: str
     status: str
     payment_status: str
@@ -91,6 +102,22 @@ class OrderOut(Schema):
     @staticmethod
     def resolve_tax(obj: Order) -> str:
         return money_str(obj.tax, obj.currency)
+
+    @staticmethod
+    def resolve_discount(obj: Order) -> str:
+        return money_str(obj.discount, obj.currency)
+
+    @staticmethod
+    def resolve_tax_rate(obj: Order) -> str:
+        return format(obj.tax_rate.normalize(), "f")
+
+    @staticmethod
+    def resolve_gift_card_amount(obj: Order) -> str:
+        return money_str(obj.gift_card_amount, obj.currency)
+
+    @staticmethod
+    def resolve_amount_due(obj: Order) -> str:
+        return money_str(obj.amount_due, obj.currency)
 
     @staticmethod
     def resolve_total(obj: Order) -> str:
@@ -190,6 +217,8 @@ class OrderCreateIn(Schema):
     customer: CustomerIn
     billing_address: AddressIn | None = None
     phone: str = Field("", max_length=32)
+    coupon_code: str = Field("", max_length=40)
+    gift_card_code: str = Field("", max_length=40)
     success_url: HttpUrl
     cancel_url: HttpUrl
 
@@ -235,12 +264,13 @@ def order_create_api(request: HttpRequest, payload: OrderCreateIn) -> JsonRespon
             store=store, lines=[Line(item.product_id, item.quantity) for item in payload.items],
             customer=CustomerInput(**payload.customer.dict()),
             billing_address=payload.billing_address.dict() if payload.billing_address
-            else None, phone=payload.phone)
+            else None, phone=payload.phone, coupon_code=payload.coupon_code,
+            gift_card_code=payload.gift_card_code)
         url = checkout_start(order=order, success_url=payload.success_url,
                              cancel_url=payload.cancel_url)
         order.refresh_from_db()
         body = OrderOut.from_orm(order).model_dump(mode="json")
-        body["checkout_url"] = request.build_absolute_uri(url)
+        body["checkout_url"] = url if "://" in url else absolute_url(url, request=request)
         return 201, body
 
     # checkout_start calls the gateway and must run outside a transaction.

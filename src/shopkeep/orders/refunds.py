@@ -18,6 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from shopkeep.core.errors import Conflict, ServiceError
+from shopkeep.core.failpoints import failpoint
 from shopkeep.core.money import InvalidAmount, parse_amount, to_minor
 from shopkeep.core.text import clean_line
 from shopkeep.delivery import queue as delivery_queue
@@ -87,7 +88,21 @@ def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | De
     return refund
 
 
+# The gateway may or may not have refunded when it answers these: leave the refund pending
+# for the reconciliation (orders/refund_reconcile.py) to settle by asking, never mark it failed.
+UNCERTAIN_ERRORS = frozenset({"idempotency_error", "gateway_unreachable", "rate_limited",
+                              "api_error"})
+
+
+def refund_key(refund: Refund) -> str:
+    """The gateway idempotency key of a refund: its own id, so every run of its execution (a
+    retry after a crash, the reconciliation) asks for the same refund."""
+    return f"shopkeep-refund-{refund.pk}"
+
+
 def refund_execute(*, refund_id: int) -> str:
+    """Worker: make the refund at the gateway and settle it. Safe to run any number of times:
+    the idempotency key makes the gateway refund once, and settling is conditional."""
     refund = Refund.objects.select_related("order__store").filter(pk=refund_id).first()
     if refund is None or refund.status != Refund.Status.PENDING:
         return "nothing to do"
@@ -101,15 +116,20 @@ def refund_execute(*, refund_id: int) -> str:
         result = get_gateway(order.payment_gateway, store=order.store).refund(
             payment_id=order.gateway_payment_id, amount_minor=to_minor(gateway_amount,
                                                                        order.currency),
-            currency=order.currency, reason=refund.reason,
-            idempotency_key=f"shopkeep-refund-{refund.pk}")
+            currency=order.currency, reason=refund.reason, idempotency_key=refund_key(refund))
     except GatewayError as exc:
+        if exc.code in UNCERTAIN_ERRORS:
+            logger.warning("refund %s: outcome unknown at the gateway (%s); the reconciliation "
+                           "settles it", refund.pk, exc.code)
+            return "unknown at the gateway"
         refund_fail(refund_id=refund.pk, error=f"{exc.code}: {exc.message}")
         return "failed"
+    failpoint("refund.after_gateway")
     if result.status == "succeeded":
         refund_settle(refund_id=refund.pk, gateway_refund_id=result.refund_id)
         return "succeeded"
-    Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
+    Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+        gateway_refund_id=result.refund_id)
     return "pending at the gateway"
 
 

@@ -34,3 +34,15 @@ def prune_idempotency_keys() -> int:
 
 register_periodic(name="orders.prune_idempotency_keys", task=prune_idempotency_keys,
                   every=timedelta(hours=1))
+
+
+@task()
+def reconcile_refunds() -> list[str]:
+    """Refunds pending for more than a few minutes: ask the gateway and settle them."""
+    from shopkeep.orders.refund_reconcile import refunds_reconcile
+
+    return refunds_reconcile()
+
+
+register_periodic(name="orders.reconcile_refunds", task=reconcile_refunds,
+                  every=timedelta(minutes=1))

@@ -48,19 +48,20 @@ class StripeConnectIn(Schema):
 @router.get("/payments/stripe", response=StripeStatusOut, auth=scope("store:read"),
             summary="Stripe connection status and the webhook to configure")
 def stripe_status_api(request: HttpRequest):
-    return stripe_status(store=request.store)
+    return stripe_status(store=request.store, request=request)
 
 
 @router.put("/payments/stripe", response=StripeStatusOut, auth=scope("store:write"),
             summary="Connect (or replace) Stripe; the keys are verified with Stripe first")
 def stripe_connect_api(request: HttpRequest, payload: StripeConnectIn):
     stripe_connect(store=request.store, actor=Actor.for_token(request.api_token),
-                   secret_key=payload.secret_key, webhook_secret=payload.webhook_secret)
-    return stripe_status(store=request.store)
+                   secret_key=payload.secret_key, webhook_secret=payload.webhook_secret,
+                   request=request)
+    return stripe_status(store=request.store, request=request)
 
 
 @router.delete("/payments/stripe", response=StripeStatusOut, auth=scope("store:write"),
                summary="Disconnect Stripe; refused while Stripe subscriptions are live")
 def stripe_disconnect_api(request: HttpRequest):
     stripe_disconnect(store=request.store, actor=Actor.for_token(request.api_token))
-    return stripe_status(store=request.store)
+    return stripe_status(store=request.store, request=request)

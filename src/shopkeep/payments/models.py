@@ -91,12 +91,28 @@ class SandboxRefund(models.Model):
     id = models.CharField(primary_key=True, max_length=40)
     charge = models.ForeignKey(SandboxCharge, on_delete=models.CASCADE, related_name="refunds")
     amount_minor = models.BigIntegerField()
-    # The caller's key: a retried refund call returns the first refund instead of paying twice.
-    idempotency_key = models.CharField(max_length=128, unique=True)
+    # The key the refund was made with, kept on the refund like Stripe's metadata, so the
+    # caller can find it later (reconciliation); replays are answered by SandboxIdempotentRequest.
+    idempotency_key = models.CharField(max_length=128, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return self.id
+
+
+class SandboxIdempotentRequest(models.Model):
+    """The sandbox's idempotency keys, kept the way Stripe keeps them: the first request's
+    parameters (as a digest) and its response, replayed for the same key and parameters for
+    24 hours; the same key with other parameters is an ``idempotency_error``."""
+
+    key = models.CharField(primary_key=True, max_length=255)
+    operation = models.CharField(max_length=32)
+    fingerprint = models.CharField(max_length=64)
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class StripeConnection(models.Model):

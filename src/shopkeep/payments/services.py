@@ -63,6 +63,44 @@ def notice_receive(*, gateway: str, notice: Notice) -> str:
     return applied or "deferred"
 
 
+def notice_record(*, gateway: str, notice: Notice) -> GatewayEvent | None:
+    """Record a notice to be applied later by ``notice_process`` (the worker's task), inside
+    the caller's transaction; None if this event id was recorded before."""
+    if notice.kind not in NOTICE_KINDS:
+        raise ValueError(f"unknown notice kind {notice.kind!r}")
+    try:
+        with transaction.atomic():
+            return GatewayEvent.objects.create(
+                gateway=gateway, event_id=notice.event_id[:128], kind=notice.kind,
+                reference=notice.reference[:64], payload=_json(notice),
+                outcome="queued")
+    except IntegrityError:
+        return None
+
+
+def notice_process(*, event_id: int) -> str:
+    """Apply one recorded notice exactly once (the row lock and ``processed_at`` decide);
+    safe to run again, from any number of processes."""
+    with transaction.atomic():
+        event = GatewayEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            return "gone"
+        if event.processed_at is not None:
+            return "already applied"
+        notice = _notice_from_payload(event.payload)
+        applied = _apply(event.gateway, notice)
+        if applied:
+            event.processed_at = timezone.now()
+            event.outcome = applied
+            event.save(update_fields=["processed_at", "outcome"])
+        else:
+            event.outcome = "waiting: its subject is not known yet"
+            event.save(update_fields=["outcome"])
+    if applied and notice.reference:
+        _retry_waiting(event.gateway, notice.reference)
+    return applied or "deferred"
+
+
 def _retry_waiting(gateway: str, reference: str) -> None:
     waiting = GatewayEvent.objects.filter(gateway=gateway, reference=reference,
                                           processed_at__isnull=True).order_by("received_at")

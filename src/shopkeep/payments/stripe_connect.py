@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import stripe
-from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.payments.gateways.stripe import client_for, dig, error_reason
 from shopkeep.payments.gateways.stripe_events import EVENTS
@@ -42,8 +43,9 @@ _SPACE_RE = re.compile(r"\s")
 MAX_PASTE = 1000
 
 
-def webhook_url(store: Store) -> str:
-    return settings.SITE_URL + reverse("payments:stripe_webhook", args=[store.public_id])
+def webhook_url(store: Store, *, request: HttpRequest | None = None) -> str:
+    return absolute_url(reverse("payments:stripe_webhook", args=[store.public_id]),
+                        request=request)
 
 
 def _trimmed(raw: str, *, field: str, what: str) -> str:
@@ -99,7 +101,8 @@ def _unverified(reason: str) -> ServiceError:
                         field="secret_key")
 
 
-def verify_account(*, store: Store, secret_key: str) -> VerifiedAccount:
+def verify_account(*, store: Store, secret_key: str,
+                   request: HttpRequest | None = None) -> VerifiedAccount:
     """Ask Stripe who the key belongs to and whether the webhook is set up. Outside any
     transaction: a slow Stripe must not hold locks."""
     livemode = secret_key.startswith("sk_live_")
@@ -112,7 +115,7 @@ def verify_account(*, store: Store, secret_key: str) -> VerifiedAccount:
     if livemode and not (dig(account, "charges_enabled") and dig(account, "details_submitted")):
         raise _unverified(f"Stripe has not enabled payments on {account.id} yet. Finish the "
                           "account's verification in Stripe's dashboard, then connect again.")
-    url = webhook_url(store)
+    url = webhook_url(store, request=request)
     matching = [e for e in endpoints if dig(e, "url") == url]
     if not matching:
         raise ServiceError("webhook_missing", f"No webhook endpoint in this Stripe account "
@@ -137,8 +140,8 @@ def verify_account(*, store: Store, secret_key: str) -> VerifiedAccount:
     return VerifiedAccount(account_id=account.id, name=str(name)[:200], livemode=livemode)
 
 
-def stripe_connect(*, store: Store, actor: Actor, secret_key: str,
-                   webhook_secret: str) -> StripeConnection:
+def stripe_connect(*, store: Store, actor: Actor, secret_key: str, webhook_secret: str,
+                   request: HttpRequest | None = None) -> StripeConnection:
     """Check, verify with Stripe, then store sealed. Replaces an earlier connection."""
     require_permission(store, actor, Perm.STORE_SETTINGS)
     key = clean_secret_key(secret_key)
@@ -147,7 +150,8 @@ def stripe_connect(*, store: Store, actor: Actor, secret_key: str,
         raise ServiceError("test_key_on_live_store", "This is a test key (sk_test_...) but the "
                            "store is live. Paste the live key (sk_live_...), or turn on test "
                            "mode in General settings first.", field="secret_key")
-    account = verify_account(store=store, secret_key=key)
+    # The request only names the origin the webhook URL must match (see core.absolute).
+    account = verify_account(store=store, secret_key=key, request=request)
     return _save(store=store, actor=actor, key=key, whsec=whsec, account=account)
 
 
@@ -218,10 +222,11 @@ def stripe_signature_failed(*, connection: StripeConnection) -> None:
         last_signature_failure_at=timezone.now())
 
 
-def stripe_status(*, store: Store) -> dict:
+def stripe_status(*, store: Store, request: HttpRequest | None = None) -> dict:
     """What the settings page and the API show. Never a secret: mode and last four only."""
     connection = StripeConnection.objects.filter(store=store).first()
-    status: dict = {"connected": connection is not None, "webhook_url": webhook_url(store),
+    status: dict = {"connected": connection is not None,
+                    "webhook_url": webhook_url(store, request=request),
                     "events": list(EVENTS), "store_test_mode": store.test_mode,
                     "checkout_gateway": "stripe" if connection else "sandbox", "problem": ""}
     if connection is None:

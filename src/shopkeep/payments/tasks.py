@@ -25,3 +25,12 @@ def stripe_charge_event(connection_id: int, event: dict) -> list[str]:
     from shopkeep.payments.stripe_charges import stripe_charge_event_apply
 
     return stripe_charge_event_apply(connection_id=connection_id, event=event)
+
+
+@task()
+def process_notice(event_id: int) -> str:
+    """Apply one recorded gateway notice (the sandbox's, written in the transaction of the
+    charge it reports); applying twice is a no-op."""
+    from shopkeep.payments.services import notice_process
+
+    return notice_process(event_id=event_id)

@@ -69,5 +69,20 @@ def lines(request: HttpRequest, store: Store) -> list[BasketLine]:
     return [BasketLine(product=p, quantity=basket[p.pk]) for p in products]
 
 
+def coupon_code(request: HttpRequest, store: Store) -> str:
+    value = request.session.get(f"coupon_{store.pk}", "")
+    return value if isinstance(value, str) else ""
+
+
+def set_coupon(request: HttpRequest, store: Store, code: str) -> None:
+    """Remember the code the buyer entered; the price is worked out again on every page."""
+    code = "".join((code or "").split()).upper()[:40]
+    if code:
+        request.session[f"coupon_{store.pk}"] = code
+    else:
+        request.session.pop(f"coupon_{store.pk}", None)
+
+
 def clear(request: HttpRequest, store: Store) -> None:
     request.session.pop(_key(store), None)
+    request.session.pop(f"coupon_{store.pk}", None)

@@ -25,6 +25,9 @@ class CheckoutForm(forms.Form):
     state = forms.CharField(max_length=200, required=False, label="State or region")
     postal_code = forms.CharField(max_length=200, required=False)
     country = forms.CharField(max_length=2, required=False, help_text="Two letters, like US.")
+    gift_card_code = forms.CharField(max_length=40, required=False, label="Gift card code",
+                                     help_text="Optional: the card pays what it holds; a "
+                                     "card payment covers the rest.")
     accept_terms = forms.BooleanField(label="I accept the store's terms; purchases are "
                                       "delivered in game to the player above.")
 
@@ -35,6 +38,14 @@ class CheckoutForm(forms.Form):
     def address(self) -> dict:
         return {k: self.cleaned_data.get(k, "") for k in
                 ("line1", "line2", "city", "state", "postal_code", "country")}
+
+
+class CouponForm(forms.Form):
+    coupon_code = forms.CharField(max_length=40, required=False, label="Coupon code")
+
+
+class GiftCardBalanceForm(forms.Form):
+    code = forms.CharField(max_length=40, label="Gift card code")
 
 
 class LoginForm(forms.Form):

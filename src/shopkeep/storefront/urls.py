@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:store_slug>/order/<str:access_key>/", views.order_status, name="order"),
     path("<slug:store_slug>/order/<str:access_key>/download/<int:item_id>/",
          views.order_download, name="order_download"),
+    path("<slug:store_slug>/gift-card/", views.gift_card_balance, name="gift_card"),
     path("<slug:store_slug>/account/", views.account, name="account"),
     path("<slug:store_slug>/account/login/", views.account_login, name="account_login"),
     path("<slug:store_slug>/account/signup/", views.account_signup, name="account_signup"),

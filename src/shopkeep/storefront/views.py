@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
@@ -16,16 +15,19 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shopkeep.catalog.models import Category, Product
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.errors import ServiceError
 from shopkeep.customers.identity import identity_label
 from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput, customer_upsert
 from shopkeep.orders.models import Order
-from shopkeep.orders.services import Line, checkout_start, order_create
+from shopkeep.orders.services import Line, checkout_start, order_create, order_quote
+from shopkeep.promotions.pricing import Quote, price_products
 from shopkeep.storefront import basket
 from shopkeep.storefront.forms import (
     AddToBasketForm,
     CheckoutForm,
+    CouponForm,
     LoginForm,
     QuantityForm,
     SignupForm,
@@ -51,9 +53,18 @@ def _render(request: HttpRequest, store: Store, template: str, context: dict | N
     return render(request, f"storefront/{template}", context, status=status)
 
 
+def with_sale_prices(store: Store, products: list[Product]) -> list[Product]:
+    """Set ``sale_price`` and ``active_sale`` on each product, for the struck-through price."""
+    prices = price_products(store=store, products=products)
+    for product in products:
+        product.sale_price, product.active_sale = prices[product.pk]
+    return products
+
+
 def home(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
-    products = list(Product.objects.on_sale().filter(store=store).select_related("category"))
+    products = with_sale_prices(store, list(
+        Product.objects.on_sale().filter(store=store).select_related("category")))
     groups = [(c, [p for p in products if p.category_id == c.pk])
               for c in Category.objects.filter(store=store)]
     groups = [(c, ps) for c, ps in groups if ps]
@@ -65,6 +76,7 @@ def home(request: HttpRequest, store_slug: str) -> HttpResponse:
 def product_page(request: HttpRequest, store_slug: str, product_slug: str) -> HttpResponse:
     store = _store(store_slug)
     product = get_object_or_404(Product.objects.on_sale(), store=store, slug=product_slug)
+    with_sale_prices(store, [product])
     form = AddToBasketForm(request.POST or None, initial={"quantity": 1})
     if request.method == "POST" and form.is_valid():
         if not product.in_stock:
@@ -81,13 +93,40 @@ def product_page(request: HttpRequest, store_slug: str, product_slug: str) -> Ht
                    status=400 if form.errors else 200)
 
 
+def _quote(request: HttpRequest, store: Store, lines: list, *, email: str = "",
+           gift_card_code: str = "") -> Quote:
+    return order_quote(store=store, lines=[Line(line.product.pk, line.quantity)
+                                           for line in lines],
+                       coupon_code=basket.coupon_code(request, store), email=email,
+                       gift_card_code=gift_card_code)
+
+
 def basket_page(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
+    if request.method == "POST" and "coupon_code" in request.POST:
+        coupon_form = CouponForm(request.POST)
+        code = coupon_form.cleaned_data["coupon_code"] if coupon_form.is_valid() else ""
+        if request.POST.get("remove_coupon"):
+            code = ""
+        basket.set_coupon(request, store, code)
+        lines = basket.lines(request, store)
+        if code and lines:
+            quote = _quote(request, store, lines)
+            if quote.coupon_message:
+                messages.error(request, quote.coupon_message)
+                basket.set_coupon(request, store, "")
+            else:
+                messages.success(request, f"Code {quote.coupon_code} applied: "
+                                 f"{quote.discount} {store.currency} off.")
+        elif not code:
+            messages.info(request, "Coupon removed.")
+        return redirect("storefront:basket", store_slug=store.slug)
     if request.method == "POST":
-        try:
-            product_id = int(request.POST.get("product_id", ""))
-        except ValueError:
-            raise Http404("No such product") from None
+        raw_id = request.POST.get("product_id", "")
+        # int() also reads "1_0" and digits of other scripts; an id is ASCII digits.
+        if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18):
+            raise Http404("No such product")
+        product_id = int(raw_id)
         product = get_object_or_404(Product.objects.alive(), store=store, pk=product_id)
         form = QuantityForm(request.POST)
         if form.is_valid():
@@ -99,8 +138,15 @@ def basket_page(request: HttpRequest, store_slug: str) -> HttpResponse:
             messages.error(request, "Enter a quantity from 0 to 99.")
         return redirect("storefront:basket", store_slug=store.slug)
     lines = basket.lines(request, store)
-    total = sum((line.total for line in lines), 0)
-    return _render(request, store, "basket.html", {"lines": lines, "total": total})
+    quote = _quote(request, store, lines) if lines else None
+    if quote is not None and quote.coupon_message:
+        # The code stopped applying (basket changed, coupon used up): say so and drop it.
+        messages.warning(request, quote.coupon_message)
+        basket.set_coupon(request, store, "")
+    return _render(request, store, "basket.html", {
+        "lines": quote.lines if quote else [], "quote": quote,
+        "total": quote.total if quote else 0,
+        "coupon_form": CouponForm(initial={"coupon_code": quote.coupon_code if quote else ""})})
 
 
 def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
@@ -117,7 +163,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 store=store, lines=[Line(line.product.pk, line.quantity) for line in lines],
                 customer=CustomerInput(email=data["email"], player_name=data["player_name"],
                                        name=data["name"], country=data["country"]),
-                billing_address=form.address())
+                billing_address=form.address(),
+                coupon_code=basket.coupon_code(request, store),
+                gift_card_code=data.get("gift_card_code", ""))
         except ServiceError as exc:
             # The service names the field it refused ("player_name", "billing_address.city",
             # "items" for basket-wide rules); unknown names become a message above the form.
@@ -126,15 +174,16 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
         else:
             basket.clear(request, store)
             return _pay(request, order)
-    total = sum((line.total for line in lines), 0)
-    return _render(request, store, "checkout.html", {"form": form, "lines": lines,
-                                                     "total": total},
+    quote = _quote(request, store, lines)
+    return _render(request, store, "checkout.html", {"form": form, "lines": quote.lines,
+                                                     "quote": quote, "total": quote.total},
                    status=400 if form.errors else 200)
 
 
 def _pay(request: HttpRequest, order: Order) -> HttpResponse:
-    status_url = request.build_absolute_uri(
-        reverse("storefront:order", args=[order.store.slug, order.access_key]))
+    status_url = absolute_url(
+        reverse("storefront:order", args=[order.store.slug, order.access_key]),
+        request=request)
     try:
         url = checkout_start(order=order, success_url=status_url, cancel_url=status_url)
     except ServiceError as exc:
@@ -208,14 +257,15 @@ def _customer(request: HttpRequest, store: Store) -> Customer | None:
 LINK_INTERVAL = 60
 
 
-def _send_link(store: Store, customer: Customer) -> None:
+def _send_link(request: HttpRequest, store: Store, customer: Customer) -> None:
     # One link a minute per customer: the form is public, so without this anyone could flood a
     # shopper's inbox through us. The page answers the same either way.
     if not cache.add(f"storefront-login-link:{customer.pk}", 1, timeout=LINK_INTERVAL):
         return
     token = signing.TimestampSigner(salt=LOGIN_SALT).sign_object(
         {"c": customer.pk, "s": store.pk})
-    url = settings.SITE_URL + reverse("storefront:account_verify", args=[store.slug, token])
+    url = absolute_url(reverse("storefront:account_verify", args=[store.slug, token]),
+                       request=request)
     send_login_link.enqueue(to=customer.email, store_name=store.name, url=url)
 
 
@@ -226,7 +276,7 @@ def account_login(request: HttpRequest, store_slug: str) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
         customer = Customer.objects.filter(store=store, email=email).first()
         if customer is not None:
-            _send_link(store, customer)
+            _send_link(request, store, customer)
         # The same answer for every address, so nobody learns who shops here.
         return _render(request, store, "login_sent.html", {"email": email})
     return _render(request, store, "login.html", {"form": form})
@@ -250,7 +300,7 @@ def account_signup(request: HttpRequest, store_slug: str) -> HttpResponse:
                 form.add_error("player_name" if exc.field == "player_name" else None,
                                exc.message)
                 return _render(request, store, "signup.html", {"form": form}, status=400)
-        _send_link(store, customer)
+        _send_link(request, store, customer)
         return _render(request, store, "login_sent.html", {"email": email})
     return _render(request, store, "signup.html", {"form": form},
                    status=400 if form.errors else 200)
@@ -309,3 +359,29 @@ def account_logout(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     request.session.pop(_session_key(store), None)
     return redirect("storefront:home", store_slug=store.slug)
+
+
+BALANCE_CHECKS = 20  # per address per BALANCE_WINDOW: the page answers whether a code exists
+BALANCE_WINDOW = 600
+
+
+def gift_card_balance(request: HttpRequest, store_slug: str) -> HttpResponse:
+    from shopkeep.promotions.giftcards import gift_card_find
+    from shopkeep.storefront.forms import GiftCardBalanceForm
+
+    store = _store(store_slug)
+    form = GiftCardBalanceForm(request.POST or None)
+    card = None
+    if request.method == "POST" and form.is_valid():
+        key = f"gift-card-check:{store.pk}:{request.META.get('REMOTE_ADDR', '')}"
+        cache.add(key, 0, timeout=BALANCE_WINDOW)
+        if cache.incr(key) > BALANCE_CHECKS:
+            form.add_error(None, "Too many checks from your address; try again in a few "
+                           "minutes.")
+            return _render(request, store, "gift_card.html", {"form": form}, status=429)
+        try:
+            card = gift_card_find(store=store, code=form.cleaned_data["code"])
+        except ServiceError as exc:
+            form.add_error("code", exc.message)
+    return _render(request, store, "gift_card.html", {"form": form, "card": card},
+                   status=400 if form.errors else 200)

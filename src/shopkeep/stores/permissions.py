@@ -86,6 +86,8 @@ SCOPES: dict[str, str] = {
     "servers:write": "Add, change and remove game servers; retry deliveries",
     "webhooks:read": "Read webhook endpoints and deliveries",
     "webhooks:write": "Manage webhook endpoints, send tests and redeliver",
+    "promotions:read": "Read coupons, sales, gift cards (balances, ledgers) and tier groups",
+    "promotions:write": "Manage coupons, sales and tier groups; issue and adjust gift cards",
     "tickets:read": "Read support tickets",
     "tickets:write": "Reply to and change support tickets",
 }

@@ -34,6 +34,8 @@ from shopkeep.subscriptions.models import Renewal, Subscription
 logger = logging.getLogger("shopkeep.subscriptions")
 DUNNING_RETRY_DELAYS = (timedelta(days=3), timedelta(days=5), timedelta(days=7))
 RECONCILE_ENDED_WINDOW = timedelta(days=2)
+# How long a claimed retry is held: past it, a retry whose worker died comes due again.
+RETRY_CLAIM_LEASE = timedelta(minutes=15)
 LIVE = (Subscription.Status.ACTIVE, Subscription.Status.TRIALING, Subscription.Status.PAST_DUE)
 
 
@@ -217,26 +219,32 @@ def subscriptions_end_due(*, now: datetime | None = None) -> int:
 def subscriptions_retry_due(*, now: datetime | None = None) -> int:
     """Periodic: ask the gateway to retry each past-due renewal whose retry time came.
 
-    The claim (clearing ``next_retry_at`` with a conditional UPDATE) makes two workers never
-    retry the same subscription twice; the outcome comes back as a notice.
+    The claim is a lease: a conditional UPDATE moves ``next_retry_at`` to ``now +
+    RETRY_CLAIM_LEASE``, so two workers never retry the same subscription at once, and a
+    worker that dies before the gateway call leaves a retry that comes due again instead of
+    none. The outcome comes back as a notice, which sets the next retry time (or clears it);
+    a re-run after the gateway billed finds nothing open there (the sandbox, like Stripe's
+    invoice, refuses a second payment).
     """
     now = now or timezone.now()
     count = 0
+    claim_until = now + RETRY_CLAIM_LEASE
     due = Subscription.objects.filter(status=Subscription.Status.PAST_DUE,
                                       next_retry_at__lte=now)
     for sub in due.select_related("store")[:500]:
         claimed = Subscription.objects.filter(pk=sub.pk, next_retry_at=sub.next_retry_at).update(
-            next_retry_at=None)
+            next_retry_at=claim_until)
         if not claimed:
             continue
+        mine = Subscription.objects.filter(pk=sub.pk, next_retry_at=claim_until)
         try:
             get_gateway(sub.payment_gateway, store=sub.store).retry_subscription_payment(
                 subscription_id=sub.gateway_subscription_id)
         except GatewayError as exc:
             logger.warning("retry of subscription %s failed at the gateway: %s", sub.pk, exc)
-            Subscription.objects.filter(pk=sub.pk, next_retry_at__isnull=True).update(
-                next_retry_at=now + timedelta(hours=1))
+            mine.update(next_retry_at=now + timedelta(hours=1))
             continue
+        mine.update(next_retry_at=None)  # unless the outcome's notice set the next one already
         count += 1
     return count
 

@@ -12,15 +12,17 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 from django.urls import reverse
 
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.errors import ServiceError
-from shopkeep.core.uploads import CONTENT_TYPES, sniff_type
+from shopkeep.core.uploads import CONTENT_TYPES, image_problem, sniff_type
 from shopkeep.support.models import Attachment
+
+IMAGE_KINDS = frozenset({"png", "jpg", "gif", "webp"})
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
@@ -78,6 +80,9 @@ def check_attachment(upload: UploadedFile) -> CheckedFile:
     if kind is None:
         raise ServiceError("attachment_type", f"{label}: attach images (PNG, JPEG, GIF, WebP), "
                            "PDF documents or plain text and log files.", field="attachments")
+    if kind in IMAGE_KINDS and (problem := image_problem(data)):
+        raise ServiceError("attachment_image", f"{label}: this image is refused: {problem}.",
+                           field="attachments")
     claimed = (upload.name or "").rsplit(".", 1)[-1].lower() if "." in (upload.name or "") \
         else ""
     if claimed in _CLAIMS and _CLAIMS[claimed] != kind:
@@ -119,8 +124,7 @@ def signed_url(attachment: Attachment) -> str:
     (for webhook receivers, which have no session)."""
     token = signing.TimestampSigner(salt=SIGNED_URL_SALT).sign_object(
         {"a": attachment.pk, "s": attachment.store_id})
-    return settings.SITE_URL + reverse("support_attachment_signed",
-                                       args=[token, attachment.filename])
+    return absolute_url(reverse("support_attachment_signed", args=[token, attachment.filename]))
 
 
 def unsign(token: str) -> dict | None:

@@ -4,9 +4,9 @@ backend. Internal notes never produce mail."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
 
+from shopkeep.core.absolute import absolute_url
 from shopkeep.stores.models import Membership
 from shopkeep.stores.permissions import Perm, role_has
 from shopkeep.support.models import Kind, Message, Ticket
@@ -33,10 +33,9 @@ def requester_emails(ticket: Ticket) -> list[str]:
 def ticket_link(ticket: Ticket) -> str:
     """Where the requester reads the ticket: the dashboard, or the customer's follow link."""
     if ticket.kind == Kind.CUSTOMER:
-        return settings.SITE_URL + reverse("storefront:support_ticket",
-                                           args=[ticket.store.slug, ticket.access_key])
-    return settings.SITE_URL + reverse("dashboard:platform_ticket",
-                                       args=[ticket.store.slug, ticket.pk])
+        return absolute_url(reverse("storefront:support_ticket",
+                                    args=[ticket.store.slug, ticket.access_key]))
+    return absolute_url(reverse("dashboard:platform_ticket", args=[ticket.store.slug, ticket.pk]))
 
 
 def _sender(ticket: Ticket) -> str:
@@ -58,8 +57,8 @@ def notify_created(ticket: Ticket) -> None:
     _send(requester_emails(ticket), _subject(ticket, "We received your request"),
           f"Thanks for contacting {ticket.store.name}. Follow your ticket and reply here:\n\n"
           f"{ticket_link(ticket)}\n\nKeep this link private: it opens your ticket.")
-    dashboard = settings.SITE_URL + reverse("dashboard:support_ticket",
-                                            args=[ticket.store.slug, ticket.pk])
+    dashboard = absolute_url(reverse("dashboard:support_ticket",
+                                     args=[ticket.store.slug, ticket.pk]))
     _send(_members_with(ticket, Perm.TICKETS_REPLY), f"New support ticket {ticket.number}: "
           f"{ticket.subject}", f"{ticket.customer_email} opened a ticket.\n\n{dashboard}")
 
@@ -73,8 +72,8 @@ def notify_support_reply(ticket: Ticket, message: Message) -> None:
 def notify_requester_reply(ticket: Ticket, message: Message) -> None:
     if ticket.kind != Kind.CUSTOMER:
         return  # platform staff work from the console queue
-    dashboard = settings.SITE_URL + reverse("dashboard:support_ticket",
-                                            args=[ticket.store.slug, ticket.pk])
+    dashboard = absolute_url(reverse("dashboard:support_ticket",
+                                     args=[ticket.store.slug, ticket.pk]))
     _send(_members_with(ticket, Perm.TICKETS_REPLY),
           f"Customer replied on {ticket.number}: {ticket.subject}",
           f"{ticket.customer_email} wrote:\n\n{message.body}\n\n{dashboard}")

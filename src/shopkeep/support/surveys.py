@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Avg, Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import hash_secret, new_secret
 from shopkeep.stores.audit import Actor, audit_record
@@ -21,7 +21,7 @@ def survey_create(*, ticket: Ticket, now: datetime) -> str:
     token = new_secret("sv", 24)
     Survey.objects.create(store=ticket.store, ticket=ticket, token_hash=hash_secret(token),
                           created_at=now)
-    return settings.SITE_URL + reverse("support_survey", args=[token])
+    return absolute_url(reverse("support_survey", args=[token]))
 
 
 def survey_for_token(token: str) -> Survey | None:

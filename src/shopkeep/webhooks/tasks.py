@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 from django_tasks import task
 
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.scheduler import register_periodic
 
 
@@ -35,8 +35,8 @@ def notify_endpoint_disabled(endpoint_id: int) -> int:
     if not recipients:
         return 0
     reason = endpoint.get_disabled_reason_display()
-    link = settings.SITE_URL + reverse("dashboard:webhook_detail",
-                                       args=[endpoint.store.slug, endpoint.pk])
+    link = absolute_url(reverse("dashboard:webhook_detail",
+                                args=[endpoint.store.slug, endpoint.pk]))
     send_mail(
         subject=f"[Shopkeep] Webhook endpoint disabled: {endpoint.url[:80]}",
         message=(f"The webhook endpoint {endpoint.url} of {endpoint.store.name} was disabled.\n"

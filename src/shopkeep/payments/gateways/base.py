@@ -97,7 +97,7 @@ NOTICE_KINDS = frozenset({
 @dataclass(frozen=True)
 class RefundResult:
     refund_id: str
-    status: str  # succeeded or pending (a later refund.succeeded notice settles it)
+    status: str  # succeeded, pending (settled later by a notice or reconciliation) or failed
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,11 @@ class Gateway(Protocol):
 
     def refund(self, *, payment_id: str, amount_minor: int, currency: str, reason: str,
                idempotency_key: str) -> RefundResult: ...
+
+    def refund_lookup(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        """The refund made earlier with this key on this payment, or None: reconciliation
+        asks before it retries, since providers forget idempotency keys after a day."""
+        ...
 
     def cancel_subscription(self, *, subscription_id: str, at_period_end: bool) -> None: ...
 

@@ -1,8 +1,9 @@
 """The built-in sandbox provider: a hosted payment page on our own site and test cards.
 
 It behaves like a remote provider would: it keeps its own books (``Sandbox*`` tables), never
-touches our orders, and reports outcomes as signed notices that go through the same
-``notice_receive`` path as a real provider's webhooks.
+touches our orders, honours idempotency keys as Stripe does, and reports outcomes as notices
+recorded in the same transaction as its own books and applied by the worker (see
+``_deliver``), the same ``GatewayEvent`` path as a real provider's webhooks.
 
 Test cards (seed of the commerce issue):
 - 4242 4242 4242 4242 succeeds;
@@ -15,16 +16,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from shopkeep.core.failpoints import failpoint
 from shopkeep.core.ids import random_string
 from shopkeep.payments.gateways.base import (
     CallbackRejected,
@@ -38,11 +41,13 @@ from shopkeep.payments.gateways.base import (
 from shopkeep.payments.gateways.periods import add_interval
 from shopkeep.payments.models import (
     SandboxCharge,
+    SandboxIdempotentRequest,
     SandboxRefund,
     SandboxSession,
     SandboxSubscription,
 )
 
+logger = logging.getLogger("shopkeep.payments.sandbox")
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_NO_FUNDS = "4000000000009995"
@@ -54,6 +59,9 @@ TEST_CARDS = {
 }
 SIGNATURE_HEADER = "Sandbox-Signature"
 SIGNATURE_TOLERANCE = 300  # seconds; older signed notices are replays
+IDEMPOTENCY_WINDOW = timedelta(hours=24)  # Stripe's: keys may be pruned after 24 hours
+IDEMPOTENCY_MISMATCH = ("Keys for idempotent requests can only be used with the same "
+                        "parameters they were first used with.")
 
 
 def _id(prefix: str) -> str:
@@ -94,15 +102,30 @@ def notice_from_json(body: bytes) -> Notice:
 
 
 def _deliver(notice: Notice) -> None:
-    """Send the notice to Shopkeep the way a provider's webhook would, once committed."""
-    from shopkeep.payments.services import notice_receive
+    """Send the notice to Shopkeep the way a provider's webhook would, durably: inside the
+    caller's transaction (the one that books the charge, refund or renewal) the notice
+    becomes an inbound ``GatewayEvent`` row and a ``payments.process_notice`` task, so a crash
+    right after the commit loses nothing; the worker applies it. Once committed, this process
+    also applies it at once (so the buyer's next page shows the order paid); whichever comes
+    first applies it, the other finds it processed."""
+    from shopkeep.payments.services import notice_process, notice_record
+    from shopkeep.payments.tasks import process_notice
 
-    body = notice_to_json(notice)
+    event = notice_record(gateway="sandbox", notice=notice)
+    if event is None:
+        return  # the same event id again: recorded once already
+    process_notice.enqueue(event.pk)
 
-    def send() -> None:
-        notice_receive(gateway="sandbox", notice=notice_from_json(body))
+    def fast_path() -> None:
+        failpoint("sandbox.notice_committed")
+        try:
+            notice_process(event_id=event.pk)
+        except Exception:
+            # The queued task applies it (or records why not); the payment is committed.
+            logger.exception("sandbox notice %s: applying at once failed; the worker retries",
+                             notice.event_id)
 
-    transaction.on_commit(send)
+    transaction.on_commit(fast_path)
 
 
 class SandboxGateway:
@@ -133,24 +156,64 @@ class SandboxGateway:
 
     def refund(self, *, payment_id: str, amount_minor: int, currency: str, reason: str,
                idempotency_key: str) -> RefundResult:
-        with transaction.atomic():
-            earlier = SandboxRefund.objects.filter(idempotency_key=idempotency_key).first()
-            if earlier is not None:
-                return RefundResult(refund_id=earlier.id, status="succeeded")
-            charge = SandboxCharge.objects.select_for_update().filter(pk=payment_id).first()
-            if charge is None:
-                raise GatewayError("resource_missing", f"No such payment: {payment_id}")
-            if charge.currency != currency:
-                raise GatewayError("currency_mismatch", "The refund currency differs.")
-            if amount_minor <= 0 or charge.refunded_minor + amount_minor > charge.amount_minor:
-                raise GatewayError("amount_too_large",
-                                   "The refund exceeds what is left of the payment.")
-            charge.refunded_minor += amount_minor
-            charge.save(update_fields=["refunded_minor"])
-            refund = SandboxRefund.objects.create(id=_id("re"), charge=charge,
-                                                  amount_minor=amount_minor,
-                                                  idempotency_key=idempotency_key)
-        return RefundResult(refund_id=refund.id, status="succeeded")
+        """Idempotent the way Stripe's API is: the first request with a key is executed and
+        its response (success or refusal) saved; the same key with the same parameters gets
+        that response again, with no second refund; with other parameters, an
+        ``idempotency_error``. Keys are forgotten after 24 hours."""
+        params = {"payment_id": payment_id, "amount_minor": amount_minor, "currency": currency}
+        fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+        try:
+            with transaction.atomic():
+                # Same-key requests for one payment queue on the charge's row lock, so the
+                # second one sees the first one's saved response.
+                charge = SandboxCharge.objects.select_for_update().filter(pk=payment_id).first()
+                saved = (SandboxIdempotentRequest.objects.select_for_update()
+                         .filter(key=idempotency_key).first())
+                if saved is not None and saved.created_at < timezone.now() - IDEMPOTENCY_WINDOW:
+                    saved.delete()
+                    saved = None
+                if saved is not None:
+                    if saved.operation != "refund" or saved.fingerprint != fingerprint:
+                        raise GatewayError("idempotency_error", IDEMPOTENCY_MISMATCH)
+                    response = saved.response
+                else:
+                    response = self._refund_now(charge, payment_id, amount_minor, currency,
+                                                idempotency_key)
+                    SandboxIdempotentRequest.objects.create(
+                        key=idempotency_key, operation="refund", fingerprint=fingerprint,
+                        response=response)
+        except IntegrityError:
+            # The same key, at the same moment, for another payment (Stripe answers 409).
+            raise GatewayError("idempotency_error", "Another request with this idempotency "
+                               "key is in progress.") from None
+        if "error" in response:
+            raise GatewayError(response["error"]["code"], response["error"]["message"])
+        return RefundResult(refund_id=response["refund_id"], status=response["status"])
+
+    @staticmethod
+    def _refund_now(charge: SandboxCharge | None, payment_id: str, amount_minor: int,
+                    currency: str, key: str) -> dict:
+        def error(code: str, message: str) -> dict:
+            return {"error": {"code": code, "message": message}}
+
+        if charge is None:
+            return error("resource_missing", f"No such payment: {payment_id}")
+        if charge.currency != currency:
+            return error("currency_mismatch", "The refund currency differs.")
+        if amount_minor <= 0 or charge.refunded_minor + amount_minor > charge.amount_minor:
+            return error("amount_too_large", "The refund exceeds what is left of the payment.")
+        charge.refunded_minor += amount_minor
+        charge.save(update_fields=["refunded_minor"])
+        refund = SandboxRefund.objects.create(id=_id("re"), charge=charge,
+                                              amount_minor=amount_minor, idempotency_key=key)
+        return {"refund_id": refund.id, "status": "succeeded"}
+
+    def refund_lookup(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        """The refund made for this key on this payment, if any (by the key kept on the
+        refund, so it is found after the 24-hour replay window too)."""
+        refund = SandboxRefund.objects.filter(charge_id=payment_id,
+                                              idempotency_key=idempotency_key).first()
+        return None if refund is None else RefundResult(refund_id=refund.id, status="succeeded")
 
     def cancel_subscription(self, *, subscription_id: str, at_period_end: bool) -> None:
         with transaction.atomic():
@@ -166,7 +229,12 @@ class SandboxGateway:
 
     def retry_subscription_payment(self, *, subscription_id: str) -> None:
         with transaction.atomic():
-            self._bill(self._subscription(subscription_id), card=None)
+            sub = self._subscription(subscription_id)
+            if sub.status == "active":
+                # Like paying a Stripe invoice that is paid already: a retry that runs again
+                # after a crash never bills twice.
+                raise GatewayError("nothing_to_retry", "The subscription has no open invoice.")
+            self._bill(sub, card=None)
 
     def subscription_state(self, *, subscription_id: str) -> SubscriptionState:
         sub = SandboxSubscription.objects.filter(pk=subscription_id).first()

@@ -65,6 +65,8 @@ def error_reason(exc: stripe.StripeError) -> str:
 def gateway_error(exc: stripe.StripeError) -> GatewayError:
     code = exc.code or {stripe.AuthenticationError: "authentication_failed",
                         stripe.APIConnectionError: "gateway_unreachable",
+                        stripe.IdempotencyError: "idempotency_error",
+                        stripe.APIError: "api_error",
                         stripe.RateLimitError: "rate_limited",
                         stripe.PermissionError: "permission_denied"}.get(type(exc), "stripe_error")
     return GatewayError(code, error_reason(exc))
@@ -196,6 +198,31 @@ class StripeGateway:
                                "Stripe could not refund this payment.")
         return RefundResult(refund_id=refund.id,
                             status="succeeded" if refund.status == "succeeded" else "pending")
+
+    def refund_lookup(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
+        """Our refund is the one carrying our key in its metadata (the idempotency key itself
+        cannot be searched, and Stripe prunes it after 24 hours)."""
+        client = self.client
+        try:
+            if payment_id.startswith("in_"):
+                filters: dict[str, Any] = self._invoice_payment(client, payment_id)
+            elif payment_id.startswith("ch_"):
+                filters = {"charge": payment_id}
+            else:
+                filters = {"payment_intent": payment_id}
+            for refund in client.v1.refunds.list({**filters, "limit": 100}).auto_paging_iter():
+                if dig(refund, "metadata", "shopkeep_refund_key") == idempotency_key:
+                    status = str(refund.status)
+                    return RefundResult(refund_id=refund.id, status=(
+                        "succeeded" if status == "succeeded" else
+                        "failed" if status in ("failed", "canceled") else "pending"))
+        except GatewayError as exc:
+            if exc.code == "nothing_to_refund":
+                return None
+            raise
+        except stripe.StripeError as exc:
+            raise gateway_error(exc) from None
+        return None
 
     @staticmethod
     def _invoice_payment(client: stripe.StripeClient, invoice_id: str) -> dict[str, str]:

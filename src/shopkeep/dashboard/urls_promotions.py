@@ -1,0 +1,23 @@
+from django.urls import path
+
+from shopkeep.dashboard import views_promotions as v
+
+# Included into the dashboard namespace by dashboard/urls.py.
+urlpatterns = [
+    path("<slug:store_slug>/promotions/coupons/", v.coupon_list, name="coupons"),
+    path("<slug:store_slug>/promotions/coupons/new/", v.coupon_create, name="coupon_create"),
+    path("<slug:store_slug>/promotions/coupons/<int:coupon_id>/", v.coupon_edit,
+         name="coupon_edit"),
+    path("<slug:store_slug>/promotions/coupons/<int:coupon_id>/delete/", v.coupon_delete,
+         name="coupon_delete"),
+    path("<slug:store_slug>/promotions/sales/", v.sale_list, name="sales"),
+    path("<slug:store_slug>/promotions/sales/new/", v.sale_create, name="sale_create"),
+    path("<slug:store_slug>/promotions/sales/<int:sale_id>/", v.sale_edit, name="sale_edit"),
+    path("<slug:store_slug>/promotions/sales/<int:sale_id>/delete/", v.sale_delete,
+         name="sale_delete"),
+    path("<slug:store_slug>/promotions/gift-cards/", v.gift_card_list, name="gift_cards"),
+    path("<slug:store_slug>/promotions/gift-cards/<int:card_id>/", v.gift_card_detail,
+         name="gift_card_detail"),
+    path("<slug:store_slug>/promotions/gift-cards/<int:card_id>/disable/",
+         v.gift_card_disable, name="gift_card_disable"),
+]
