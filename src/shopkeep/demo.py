@@ -22,6 +22,7 @@ from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Membership, Role, Store
 from shopkeep.stores.services import store_create
 from shopkeep.support.demo import seed_demo_tickets
+from shopkeep.themes.demo import seed_demo_storefront
 
 DEMO_OWNER = "owner@demo.shopkeep.test"
 DEMO_STAFF = "staff@demo.shopkeep.test"
@@ -56,6 +57,7 @@ def demo_seed() -> dict[str, str]:
     if not Product.objects.filter(store=store).exists():
         _seed_catalog(store, Actor.for_user(owner))
     seed_demo_tickets(store=store, owner=owner)
+    seed_demo_storefront(store=store, actor=Actor.for_user(owner))
     return {
         "storefront_url": absolute_url(reverse("storefront:home", args=[store.slug])),
         "store_url": absolute_url(reverse("dashboard:overview", args=[store.slug])),

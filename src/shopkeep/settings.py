@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -33,7 +34,10 @@ TESTING = ENVIRONMENT == "test" or "pytest" in sys.modules
 
 _DEV_SECRET = "dev-insecure-shopkeep-secret-key-do-not-use-in-production"
 SECRET_KEY = env_str("SHOPKEEP_SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
-DEBUG = env_bool("SHOPKEEP_DEBUG", default=ENVIRONMENT == "development")
+# Off unless asked for, also in development: Django's debug pages list every URL pattern and
+# show settings to whoever hits an error; the friendly 404/500 pages are shown instead and
+# tracebacks go to the console log (the django.request logger).
+DEBUG = env_bool("SHOPKEEP_DEBUG", default=False)
 ALLOWED_HOSTS = env_list(
     "SHOPKEEP_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
@@ -48,6 +52,21 @@ SITE_URL = (site_url_check(env_str("SHOPKEEP_SITE_URL")) if SITE_URL_CONFIGURED
                 env_int("SHOPKEEP_PORT", 8000, minimum=1, maximum=65535)),
                 name="SHOPKEEP_SERVE_ORIGIN"))
 
+# Store domains (docs/storefront.md). With SHOPKEEP_STORE_DOMAIN=shops.example.com each store
+# is also served at <slug>.shops.example.com; custom domains are verified by DNS and served
+# once verified (they are checked against the database, not ALLOWED_HOSTS).
+SHOPKEEP_STORE_DOMAIN = env_str("SHOPKEEP_STORE_DOMAIN", "").lower().strip(".")
+if SHOPKEEP_STORE_DOMAIN:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, f".{SHOPKEEP_STORE_DOMAIN}"]
+# What a custom domain's CNAME must point at: the platform's public host by default.
+SHOPKEEP_CNAME_TARGET = env_str(
+    "SHOPKEEP_CNAME_TARGET", urlsplit(SITE_URL).hostname or "").lower().strip(".")
+# Resolvers for domain verification ("host" or "host:port"); empty: the system's resolvers.
+SHOPKEEP_DNS_NAMESERVERS = env_list("SHOPKEEP_DNS_NAMESERVERS")
+PLATFORM_HOSTS = frozenset(
+    {urlsplit(SITE_URL).hostname or "", *(h for h in ALLOWED_HOSTS if not h.startswith("."))}
+    - {"", "*"})
+
 if PRODUCTION:
     problems = []
     if len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET or len(set(SECRET_KEY)) < 5:
@@ -61,6 +80,11 @@ if PRODUCTION:
                         "(e-mailed links and the agent config use it)")
     elif not SITE_URL.startswith("https://"):
         problems.append("SHOPKEEP_SITE_URL must be an https:// URL (cookies are Secure)")
+    # It would let any store aim webhooks at the platform's own network (databases, metadata
+    # services): a development and test switch only.
+    if env_bool("SHOPKEEP_WEBHOOK_ALLOW_PRIVATE", default=False):
+        problems.append("SHOPKEEP_WEBHOOK_ALLOW_PRIVATE must be off (it lets any store send "
+                        "webhooks to private and loopback addresses)")
     if problems:
         raise ImproperlyConfigured("Production mode refuses to start: " + "; ".join(problems))
 
@@ -72,6 +96,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its bundled static files: /api/v1/docs serves Swagger UI from /static/ninja/
+    # (no CDN, and the CSP's script-src 'self' holds) when "ninja" is an installed app.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "allauth",
@@ -91,6 +118,12 @@ INSTALLED_APPS = [
     "shopkeep.delivery",
     "shopkeep.support",
     "shopkeep.webhooks",
+    "shopkeep.notifications",
+    "shopkeep.themes",
+    # Bundled themes; the operator may install more (SHOPKEEP_EXTRA_THEMES, docs/themes.md).
+    "shopkeep.themes.default",
+    "shopkeep.themes.midnight",
+    *env_list("SHOPKEEP_EXTRA_THEMES"),
     "shopkeep.storefront",
     "shopkeep.dashboard",
     "shopkeep.staff",
@@ -98,6 +131,8 @@ INSTALLED_APPS = [
 
 # Every middleware here is async-capable, so ASGI requests never hop to a thread per request.
 MIDDLEWARE = [
+    # First: store hosts are routed (and custom domains validated) before get_host() runs.
+    "shopkeep.themes.hosts.StoreHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "shopkeep.core.middleware.ContentSecurityPolicyMiddleware",

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import include, path
-from django.views.defaults import bad_request, page_not_found
+from django.views.defaults import bad_request
 
 from shopkeep.api import api
 from shopkeep.core import views as core_views
 from shopkeep.storefront import views as storefront_views
+from shopkeep.storefront import views_extra as storefront_extra
+from shopkeep.storefront import views_pay as storefront_pay
 from shopkeep.support import views as support_views
+from shopkeep.themes import views as themes_views
 
 urlpatterns = [
     path("", lambda request: redirect("dashboard:home"), name="root"),
@@ -19,10 +23,14 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("shopkeep.dashboard.urls")),
     path("staff/", include("shopkeep.staff.urls")),
+    # The sandbox's hosted page in the store's theme (same path and name as in payments).
+    path("pay/sandbox/<str:session_id>/", storefront_pay.sandbox_pay_branded),
     path("pay/", include("shopkeep.payments.urls")),
     path("s/", include("shopkeep.storefront.urls")),
     path("media/product-images/<str:name>", storefront_views.product_image,
          name="product_image"),
+    path("media/store-images/<str:name>", storefront_extra.store_image, name="store_image"),
+    path("tls/ask", themes_views.tls_ask, name="tls_ask"),
     path("support/attachments/<str:token>/<str:filename>", support_views.attachment_signed,
          name="support_attachment_signed"),
     path("support/survey/<str:token>/", support_views.survey, name="support_survey"),
@@ -47,4 +55,15 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"error": {"code": "not_found", "message": "Not found."}},
                             status=404)
-    return page_not_found(request, exception)
+    store_slug = request.path.split("/")[2] if request.path.startswith("/s/") else ""
+    return render(request, "404.html", {"shop_slug": store_slug[:50]}, status=404)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    # The traceback went to the console log (django.request); the visitor gets no detail.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "server_error", "message":
+                                       "Something went wrong on our side; try again."}},
+                            status=500)
+    # No context processors or database: whatever failed may fail again.
+    return HttpResponse(loader.get_template("500.html").render({}), status=500)

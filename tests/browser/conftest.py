@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import CHROMIUM
@@ -34,3 +37,11 @@ def page(chromium):
             if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Screenshots are kept (var/screenshots by default) so a person can look at them."""
+    folder = Path(os.environ.get("SHOPKEEP_SCREENSHOT_DIR", "var/screenshots")).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
