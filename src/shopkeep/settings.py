@@ -80,6 +80,11 @@ if PRODUCTION:
                         "(e-mailed links and the agent config use it)")
     elif not SITE_URL.startswith("https://"):
         problems.append("SHOPKEEP_SITE_URL must be an https:// URL (cookies are Secure)")
+    # It would let any store aim webhooks at the platform's own network (databases, metadata
+    # services): a development and test switch only.
+    if env_bool("SHOPKEEP_WEBHOOK_ALLOW_PRIVATE", default=False):
+        problems.append("SHOPKEEP_WEBHOOK_ALLOW_PRIVATE must be off (it lets any store send "
+                        "webhooks to private and loopback addresses)")
     if problems:
         raise ImproperlyConfigured("Production mode refuses to start: " + "; ".join(problems))
 

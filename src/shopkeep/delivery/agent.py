@@ -214,7 +214,7 @@ def due_commands(*, server_id: int, limit: int, owner: str = "",
         free |= Q(lease_owner=owner)
     pending = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING)
     # Queue order per player: a player's command is held back while an earlier one of theirs
-    # on this server is retrying or awaiting review, so a refund's removal never overtakes
+    # on this server is retrying (due again after its back-off), so a removal never overtakes
     # the purchase it takes back (the agent keeps the order within one list).
     earlier = Cmd.objects.filter(server_id=server_id, status__in=Cmd.HOLDS_PLAYER,
                                  player_name=OuterRef("player_name"), id__lt=OuterRef("id"))
