@@ -80,6 +80,11 @@ if PRODUCTION:
                         "(e-mailed links and the agent config use it)")
     elif not SITE_URL.startswith("https://"):
         problems.append("SHOPKEEP_SITE_URL must be an https:// URL (cookies are Secure)")
+    # It would let any store aim webhooks at the platform's own network (databases, metadata
+    # services): a development and test switch only.
+    if env_bool("SHOPKEEP_WEBHOOK_ALLOW_PRIVATE", default=False):
+        problems.append("SHOPKEEP_WEBHOOK_ALLOW_PRIVATE must be off (it lets any store send "
+                        "webhooks to private and loopback addresses)")
     if problems:
         raise ImproperlyConfigured("Production mode refuses to start: " + "; ".join(problems))
 
@@ -292,6 +297,9 @@ if PRODUCTION:
 
 # Agent API: requests a minute per game server before 429 (0 turns the limit off).
 SHOPKEEP_AGENT_RATE_LIMIT = env_int("SHOPKEEP_AGENT_RATE_LIMIT", 600, minimum=0)
+# Idle agent polls answered from memory ahead of Django's stack (delivery/fastpath.py); off
+# only to measure the difference or rule it out.
+SHOPKEEP_AGENT_FASTPATH = env_bool("SHOPKEEP_AGENT_FASTPATH", default=True)
 # The newest agent release, told to agents in the heartbeat answer (empty: the installed
 # shopkeep-agent distribution's version; delivery/versions.py).
 SHOPKEEP_AGENT_LATEST_VERSION = env_str("SHOPKEEP_AGENT_LATEST_VERSION", "")
