@@ -101,7 +101,7 @@ def test_a_dns_server_that_does_not_answer_is_a_clear_failure(settings, store):
         result = check_domain("shop.example.com", "token")
     finally:
         dns_check.TIMEOUT_SECONDS = before
-    assert not result.ok and "did not answer" in result.error or "failed" in result.error
+    assert (not result.ok and "did not answer" in result.error) or "failed" in result.error
 
 
 def test_records_removed_later_stop_serving_the_domain(client, store):
@@ -113,7 +113,8 @@ def test_records_removed_later_stop_serving_the_domain(client, store):
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "x", "a..b.com", "-a.com",
-                                  "shop.example.com/evil", "shop.example.com:8443", "1.2.3.4", "a" * 64 + ".com"])
+                                  "shop.example.com/evil", "shop.example.com:8443",
+                                  "1.2.3.4", "a" * 64 + ".com"])
 def test_bad_or_platform_host_names_are_refused(store, host):
     with pytest.raises(ServiceError) as err:
         _add(store, host)
