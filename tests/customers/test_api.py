@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shopkeep.customers.models import Customer
-from shopkeep.customers.services import CustomerInput, customer_upsert
+from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from tests.customers.conftest import customer_state
 from tests.factories import make_store, make_token
 
@@ -20,7 +20,7 @@ def _auth(raw: str) -> dict:
 
 @pytest.fixture
 def customer(store):
-    return customer_upsert(store=store, data=CustomerInput(
+    return customer_get_or_create(store=store, data=CustomerInput(
         email="player@example.com", player_name="Steve", name="John Doe", country="US"))[0]
 
 
@@ -54,9 +54,9 @@ UPDATE = {"player_name": "Alex", "name": "Alex Doe", "country": "DE"}
 
 
 def test_the_list_shows_this_stores_customers_and_searches(client, store, customer, read_key):
-    customer_upsert(store=store, data=CustomerInput(email="other@example.com",
+    customer_get_or_create(store=store, data=CustomerInput(email="other@example.com",
                                                     player_name="Notch"))
-    customer_upsert(store=make_store(), data=CustomerInput(email="player@example.com",
+    customer_get_or_create(store=make_store(), data=CustomerInput(email="player@example.com",
                                                            player_name="Steve"))
     body = client.get(f"{API}/customers", **_auth(read_key)).json()
     assert sorted(c["email"] for c in body["items"]) == ["other@example.com",
@@ -75,7 +75,7 @@ def test_detail_shows_the_customer(client, customer, read_key):
 
 
 def test_detail_shows_the_referrer_id(client, store, customer, read_key):
-    referred, _ = customer_upsert(store=store, data=CustomerInput(
+    referred, _ = customer_get_or_create(store=store, data=CustomerInput(
         email="friend@example.com", player_name="Alex",
         referred_by_code=customer.referral_code))
     body = client.get(f"{API}/customers/{referred.pk}", **_auth(read_key)).json()

@@ -1,4 +1,4 @@
-"""customer_upsert (checkout, sign-up) and customer_update (staff)."""
+"""customer_get_or_create (checkout, sign-up) and customer_update (staff)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import pytest
 from shopkeep.core.errors import PermissionDenied, ServiceError
 from shopkeep.core.timefmt import iso
 from shopkeep.customers.models import Customer
-from shopkeep.customers.services import CustomerInput, customer_update, customer_upsert
+from shopkeep.customers.services import (
+    CustomerInput,
+    customer_get_or_create,
+    customer_update,
+    identity_of,
+)
 from shopkeep.events.models import Event
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import AuditLog, Role
@@ -24,11 +29,11 @@ STEVE = CustomerInput(email="Player@Example.com", player_name="Steve", name="Joh
                       country="us")
 
 
-# -- customer_upsert ------------------------------------------------------------------------
+# -- customer_get_or_create ------------------------------------------------------------------------
 
 
 def test_a_new_customer_is_created_with_one_event_and_one_audit_row(store):
-    customer, created = customer_upsert(store=store, data=STEVE)
+    customer, created = customer_get_or_create(store=store, data=STEVE)
     assert created is True
     assert (customer.store, customer.email, customer.player_name, customer.country) == (
         store, "player@example.com", "Steve", "US")
@@ -40,35 +45,38 @@ def test_a_new_customer_is_created_with_one_event_and_one_audit_row(store):
     assert log.actor_user is None
 
 
-def test_a_second_upsert_updates_the_identity_without_another_event(store):
-    first, _ = customer_upsert(store=store, data=STEVE)
+def test_a_second_checkout_with_the_same_email_never_changes_the_stored_customer(store):
+    """Issue 12: typing someone's e-mail proves nothing; only a paid order may update them."""
+    first, _ = customer_get_or_create(store=store, data=STEVE)
+    before = customer_state(store)
     audit_before = AuditLog.objects.filter(store=store).count()
-    again, created = customer_upsert(store=store, data=replace(
-        STEVE, email=" PLAYER@example.COM ", player_name="Alex"))
+    again, created = customer_get_or_create(store=store, data=replace(
+        STEVE, email=" PLAYER@example.COM ", player_name="Alex", name="Mallory",
+        steam_id="76561198000000009", discord_id="999999999999999999"))
     assert (created, again.pk) == (False, first.pk)
-    assert Customer.objects.filter(store=store).count() == 1
-    assert Customer.objects.get(pk=first.pk).player_name == "Alex"
+    assert customer_state(store) == before
+    assert Customer.objects.get(pk=first.pk).player_name == "Steve"
     assert Event.objects.filter(store=store, event_type="customer.created").count() == 1
     assert AuditLog.objects.filter(store=store).count() == audit_before
 
 
 def test_the_same_email_in_another_store_is_another_customer(store):
-    mine, _ = customer_upsert(store=store, data=STEVE)
+    mine, _ = customer_get_or_create(store=store, data=STEVE)
     other = make_store()
-    theirs, created = customer_upsert(store=other, data=STEVE)
+    theirs, created = customer_get_or_create(store=other, data=STEVE)
     assert created is True
     assert theirs.pk != mine.pk
     assert Event.objects.filter(store=other, event_type="customer.created").count() == 1
 
 
 def test_a_referral_code_links_the_referrer_of_this_store_only(store):
-    referrer, _ = customer_upsert(store=store, data=STEVE)
-    referred, _ = customer_upsert(store=store, data=CustomerInput(
+    referrer, _ = customer_get_or_create(store=store, data=STEVE)
+    referred, _ = customer_get_or_create(store=store, data=CustomerInput(
         email="friend@example.com", player_name="Alex",
         referred_by_code=referrer.referral_code.lower()))
     assert referred.referred_by_id == referrer.pk
     other = make_store()
-    stranger, _ = customer_upsert(store=other, data=CustomerInput(
+    stranger, _ = customer_get_or_create(store=other, data=CustomerInput(
         email="x@example.com", player_name="Alex", referred_by_code=referrer.referral_code))
     assert stranger.referred_by_id is None
 
@@ -79,16 +87,16 @@ def test_a_referral_code_links_the_referrer_of_this_store_only(store):
 def test_hostile_player_names_are_refused_and_nothing_is_written(store, player_name):
     before = customer_state(store)
     with pytest.raises(ServiceError) as exc:
-        customer_upsert(store=store, data=replace(STEVE, player_name=player_name))
+        customer_get_or_create(store=store, data=replace(STEVE, player_name=player_name))
     assert (exc.value.code, exc.value.field) == ("invalid_player", "player_name")
     assert customer_state(store) == before
 
 
-def test_a_hostile_name_on_a_returning_customer_keeps_the_old_identity(store):
-    customer_upsert(store=store, data=STEVE)
+def test_a_hostile_name_on_a_returning_customer_is_refused_and_changes_nothing(store):
+    customer_get_or_create(store=store, data=STEVE)
     before = customer_state(store)
     with pytest.raises(ServiceError):
-        customer_upsert(store=store, data=replace(STEVE, player_name="Steve\nop Steve"))
+        identity_of(store, replace(STEVE, player_name="Steve\nop Steve"))
     assert customer_state(store) == before
 
 
@@ -106,14 +114,14 @@ def test_a_hostile_name_on_a_returning_customer_keeps_the_old_identity(store):
 def test_invalid_fields_are_refused_and_nothing_is_written(store, changes, code, field):
     before = customer_state(store)
     with pytest.raises(ServiceError) as exc:
-        customer_upsert(store=store, data=replace(STEVE, **changes))
+        customer_get_or_create(store=store, data=replace(STEVE, **changes))
     assert (exc.value.code, exc.value.field) == (code, field)
     assert customer_state(store) == before
 
 
 def test_on_a_steam_game_the_player_id_is_the_steam_id():
     store = store_for_game("rust")
-    customer, _ = customer_upsert(store=store, data=replace(STEVE,
+    customer, _ = customer_get_or_create(store=store, data=replace(STEVE,
                                                             player_name="76561198000000001"))
     assert customer.steam_id == "76561198000000001"
 
@@ -122,7 +130,7 @@ def test_on_a_steam_game_a_player_name_is_refused():
     store = store_for_game("rust")
     before = customer_state(store)
     with pytest.raises(ServiceError):
-        customer_upsert(store=store, data=STEVE)
+        customer_get_or_create(store=store, data=STEVE)
     assert customer_state(store) == before
 
 
@@ -130,7 +138,7 @@ def test_on_a_steam_game_a_player_name_is_refused():
 
 
 def test_customer_created_matches_the_seed(store):
-    customer, _ = customer_upsert(store=store, data=replace(
+    customer, _ = customer_get_or_create(store=store, data=replace(
         STEVE, discord_id="123456789012345678", discord_username="player#1234"))
     [event] = Event.objects.filter(store=store, event_type="customer.created")
     assert_same_shape(event.data, CUSTOMER_CREATED)
@@ -144,8 +152,8 @@ def test_customer_created_matches_the_seed(store):
 
 
 def test_customer_created_with_few_details_keeps_the_shape(store):
-    referrer, _ = customer_upsert(store=store, data=STEVE)
-    customer_upsert(store=store, data=CustomerInput(
+    referrer, _ = customer_get_or_create(store=store, data=STEVE)
+    customer_get_or_create(store=store, data=CustomerInput(
         email="min@example.com", player_name="Alex", steam_id="76561198000000002",
         referred_by_code=referrer.referral_code))
     event = Event.objects.filter(store=store, event_type="customer.created").last()
@@ -162,7 +170,7 @@ def test_customer_created_with_few_details_keeps_the_shape(store):
 
 @pytest.fixture
 def customer(store):
-    return customer_upsert(store=store, data=STEVE)[0]
+    return customer_get_or_create(store=store, data=STEVE)[0]
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN])

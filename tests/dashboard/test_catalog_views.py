@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from shopkeep.catalog.models import Category, DeliveryAction, Product
 from shopkeep.catalog.services import ProductInput, product_create
-from shopkeep.customers.services import CustomerInput, customer_upsert
+from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.events.models import Event
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Role
@@ -162,9 +162,9 @@ def test_support_member_sees_products_but_cannot_edit_them(client, store, produc
 
 
 def test_customers_list_searches_and_shows_a_customer(owner_client, store):
-    customer, _ = customer_upsert(store=store, data=CustomerInput(
+    customer, _ = customer_get_or_create(store=store, data=CustomerInput(
         email="steve@example.com", player_name="Steve_01", country="DE"))
-    customer_upsert(store=store, data=CustomerInput(email="alex@example.com",
+    customer_get_or_create(store=store, data=CustomerInput(email="alex@example.com",
                                                     player_name="Alex"))
     listing = owner_client.get(reverse("dashboard:customers", args=["shop"]), {"q": "steve"})
     assert b"steve@example.com" in listing.content and b"alex@example.com" not in listing.content
@@ -182,7 +182,7 @@ def test_customers_list_searches_and_shows_a_customer(owner_client, store):
 def test_an_outsider_store_owner_gets_404_and_changes_nothing(client, store, product, name,
                                                               method):
     category = Category.objects.create(store=store, name="Ranks", slug="ranks")
-    customer, _ = customer_upsert(store=store, data=CustomerInput(email="s@example.com",
+    customer, _ = customer_get_or_create(store=store, data=CustomerInput(email="s@example.com",
                                                                   player_name="Steve"))
     args = {"product_edit": [product.pk], "product_delete": [product.pk],
             "product_actions": [product.pk, "purchase"], "category_edit": [category.pk],

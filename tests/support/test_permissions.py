@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from shopkeep.customers.services import CustomerInput, customer_upsert
+from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import AuditLog, Role
 from shopkeep.support.models import Message, Ticket
@@ -182,7 +182,7 @@ def test_the_follow_link_opens_the_ticket_and_only_in_its_store(customer_ticket,
 
 
 def test_another_stores_customer_sees_nothing(customer_ticket, outsider_store, store):
-    stranger, _ = customer_upsert(store=outsider_store, data=CustomerInput(
+    stranger, _ = customer_get_or_create(store=outsider_store, data=CustomerInput(
         email="player@example.com", player_name="Steve"))
     client = Client()
     sign_in(client, outsider_store, stranger)
@@ -194,7 +194,7 @@ def test_another_stores_customer_sees_nothing(customer_ticket, outsider_store, s
 
 
 def test_a_customer_sees_only_their_own_tickets(store):
-    mine, _ = customer_upsert(store=store, data=CustomerInput(email="me@example.com",
+    mine, _ = customer_get_or_create(store=store, data=CustomerInput(email="me@example.com",
                                                               player_name="MeMyself"))
     new_customer_ticket(store, email="me@example.com", subject="My own problem")
     new_customer_ticket(store, email="other@example.com", subject="Someone else's")

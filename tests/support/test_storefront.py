@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from shopkeep.customers.services import CustomerInput, customer_upsert
+from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.events.models import Event
 from shopkeep.support.models import Status, Ticket
 from tests.storefront.shop import sign_in
@@ -44,7 +44,7 @@ def test_a_guest_gets_the_follow_link_by_mail_only(store, mailoutbox):
 
 
 def test_a_signed_in_customer_goes_straight_to_the_ticket(store):
-    customer, _ = customer_upsert(store=store, data=CustomerInput(email="me@example.com",
+    customer, _ = customer_get_or_create(store=store, data=CustomerInput(email="me@example.com",
                                                                   player_name="Steve"))
     client = Client()
     sign_in(client, store, customer)

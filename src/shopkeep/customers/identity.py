@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 
 from shopkeep.core.errors import ServiceError
 
@@ -74,3 +75,29 @@ def clean_discord_id(value: str) -> str:
         raise ServiceError("invalid_discord_id", "A Discord id has 17 to 20 digits.",
                            field="discord_id")
     return value
+
+
+@dataclass(frozen=True)
+class PlayerIdentity:
+    """Who a delivery addresses, frozen on an order and its subscription at checkout.
+
+    Every command of that order (purchase and take-back alike) reads its placeholder values
+    from this snapshot, never from the customer row, which later checkouts and edits change.
+    """
+
+    game: str
+    player_name: str
+    uuid: str = ""
+    steam_id: str = ""
+    discord_id: str = ""
+
+
+def identity_clean(game: str, *, player_name: str, minecraft_uuid: str = "",
+                   steam_id: str = "", discord_id: str = "") -> PlayerIdentity:
+    """Validate what a buyer typed, per game (raises ServiceError naming the field)."""
+    name = clean_player(game, player_name)
+    steam = clean_steam_id(steam_id)
+    if game in STEAM_GAMES and not steam:
+        steam = name  # for Steam games the identity is the Steam64
+    return PlayerIdentity(game=game, player_name=name, uuid=clean_minecraft_uuid(minecraft_uuid),
+                          steam_id=steam, discord_id=clean_discord_id(discord_id))

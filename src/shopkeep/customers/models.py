@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from shopkeep.customers.identity import PlayerIdentity
 from shopkeep.stores.models import Store
 
 
@@ -19,6 +20,9 @@ class Customer(models.Model):
     steam_username = models.CharField(max_length=64, blank=True)
     discord_id = models.CharField(max_length=20, blank=True)
     discord_username = models.CharField(max_length=64, blank=True)
+    # When the stored identity was given (sign-up, owner edit, checkout of a paid order): a
+    # paid order placed before a newer one was stored does not overwrite it.
+    identity_at = models.DateTimeField(null=True, blank=True)
     referral_code = models.CharField(max_length=16)
     referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="referrals")
@@ -35,3 +39,32 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class PlayerSnapshot(models.Model):
+    """The game identity frozen at checkout on an order and on its subscription (issue 12).
+
+    Delivery commands take their placeholder values from here and never from the customer
+    row, so nothing typed in a later checkout, paid or not, reaches an earlier order's
+    refund, chargeback or subscription-end commands.
+    """
+
+    game = models.CharField(max_length=16, blank=True)
+    player_name = models.CharField(max_length=32, blank=True)
+    player_uuid = models.CharField(max_length=36, blank=True)
+    player_steam_id = models.CharField(max_length=17, blank=True)
+    player_discord_id = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def identity(self) -> PlayerIdentity:
+        return PlayerIdentity(game=self.game, player_name=self.player_name,
+                              uuid=self.player_uuid, steam_id=self.player_steam_id,
+                              discord_id=self.player_discord_id)
+
+    def freeze_identity(self, identity: PlayerIdentity) -> None:
+        self.game, self.player_name = identity.game, identity.player_name
+        self.player_uuid, self.player_steam_id = identity.uuid, identity.steam_id
+        self.player_discord_id = identity.discord_id

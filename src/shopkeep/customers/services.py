@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 import pycountry
 from django.core.exceptions import ValidationError
@@ -11,13 +12,7 @@ from django.utils import timezone
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.ids import random_string
 from shopkeep.core.text import clean_line, has_control_chars
-from shopkeep.customers.identity import (
-    STEAM_GAMES,
-    clean_discord_id,
-    clean_minecraft_uuid,
-    clean_player,
-    clean_steam_id,
-)
+from shopkeep.customers.identity import PlayerIdentity, identity_clean
 from shopkeep.customers.models import Customer
 from shopkeep.customers.payloads import customer_created_data
 from shopkeep.events.services import emit
@@ -66,6 +61,10 @@ def _clean_text(value: str, field: str, max_length: int) -> str:
     return clean_line(value, max_length=max_length)
 
 
+def clean_name(value: str) -> str:
+    return _clean_text(value, "name", 150)
+
+
 def _new_referral_code(store: Store) -> str:
     for _ in range(10):
         code = random_string(8, _REFERRAL_ALPHABET)
@@ -74,49 +73,99 @@ def _new_referral_code(store: Store) -> str:
     raise RuntimeError("could not find a free referral code")
 
 
+def identity_of(store: Store, data: CustomerInput) -> PlayerIdentity:
+    return identity_clean(store.game, player_name=data.player_name,
+                          minecraft_uuid=data.minecraft_uuid, steam_id=data.steam_id,
+                          discord_id=data.discord_id)
+
+
 def _apply(store: Store, customer: Customer, data: CustomerInput) -> None:
+    identity = identity_of(store, data)
     customer.name = _clean_text(data.name, "name", 150)
     customer.country = clean_country(data.country)
-    customer.player_name = clean_player(store.game, data.player_name)
-    customer.minecraft_uuid = clean_minecraft_uuid(data.minecraft_uuid)
-    customer.steam_id = clean_steam_id(data.steam_id)
-    if store.game in STEAM_GAMES and not customer.steam_id:
-        customer.steam_id = customer.player_name  # for Steam games the identity is the Steam64
+    customer.player_name = identity.player_name
+    customer.minecraft_uuid = identity.uuid
+    customer.steam_id = identity.steam_id
     customer.steam_username = _clean_text(data.steam_username, "steam_username", 64)
-    customer.discord_id = clean_discord_id(data.discord_id)
+    customer.discord_id = identity.discord_id
     customer.discord_username = _clean_text(data.discord_username, "discord_username", 64)
+    customer.identity_at = timezone.now()
 
 
 @transaction.atomic
-def customer_upsert(*, store: Store, data: CustomerInput) -> tuple[Customer, bool]:
-    """Find the store's customer by e-mail or create one (checkout, sign-up).
+def customer_get_or_create(*, store: Store, data: CustomerInput) -> tuple[Customer, bool]:
+    """The store's customer with this e-mail, created from ``data`` if there is none.
 
-    An existing customer's identity is updated to what they typed this time: the player name
-    of the newest purchase is the one to deliver to. ``customer.created`` fires only once.
+    An existing customer is returned unchanged: typing someone's e-mail address at checkout
+    proves nothing, so an unpaid checkout must never rewrite their stored identity (issue 12).
+    A paid order may update it afterwards (``customer_record_paid_identity``).
+    ``customer.created`` fires only once.
     """
     email = clean_email(data.email)
-    customer = Customer.objects.select_for_update().filter(store=store, email=email).first()
-    created = customer is None
-    if created:
-        customer = Customer(store=store, email=email, referral_code=_new_referral_code(store))
-        code = (data.referred_by_code or "").strip().upper()
-        if code:
-            customer.referred_by = Customer.objects.filter(store=store,
-                                                           referral_code=code).first()
+    customer = Customer.objects.filter(store=store, email=email).first()
+    if customer is not None:
+        return customer, False
+    customer = Customer(store=store, email=email, referral_code=_new_referral_code(store))
+    code = (data.referred_by_code or "").strip().upper()
+    if code:
+        customer.referred_by = Customer.objects.filter(store=store, referral_code=code).first()
     _apply(store, customer, data)
     customer.updated_at = timezone.now()
     try:
         with transaction.atomic():
             customer.save()
     except IntegrityError:
-        # A concurrent checkout with the same e-mail created the row first: use it.
-        customer = Customer.objects.get(store=store, email=email)
-        return customer, False
-    if created:
-        emit(store=store, event_type="customer.created", data=customer_created_data(customer))
-        audit_record(store=store, actor=Actor.system("checkout"), action="customer.created",
-                     obj=customer, details={"email": email})
-    return customer, created
+        # A concurrent checkout with the same e-mail created the row first: use it as it is.
+        return Customer.objects.get(store=store, email=email), False
+    emit(store=store, event_type="customer.created", data=customer_created_data(customer))
+    audit_record(store=store, actor=Actor.system("checkout"), action="customer.created",
+                 obj=customer, details={"email": email})
+    return customer, True
+
+
+def checkout_identity(*, customer: Customer, typed: PlayerIdentity) -> PlayerIdentity:
+    """The snapshot an order freezes: what the buyer typed, with the stored UUID, Steam id and
+    Discord id filled in where they typed none, but only when they typed the stored player
+    name (the same player; a stranger typing someone's e-mail gets nothing of theirs)."""
+    if customer.player_name != typed.player_name:
+        return typed
+    return replace(typed, uuid=typed.uuid or customer.minecraft_uuid,
+                   steam_id=typed.steam_id or customer.steam_id,
+                   discord_id=typed.discord_id or customer.discord_id)
+
+
+IDENTITY_FIELDS = ("player_name", "minecraft_uuid", "steam_id", "discord_id")
+
+
+def customer_record_paid_identity(*, store: Store, customer: Customer,
+                                  identity: PlayerIdentity, name: str, country: str,
+                                  given_at: datetime) -> bool:
+    """Inside the payment's transaction: a paid order's snapshot becomes the customer's stored
+    identity (docs/commerce.md, "What a paid order changes on the customer"), unless something
+    newer was stored since that checkout (an owner's edit, a later paid checkout).
+
+    The identity (player name, UUID, Steam id, Discord id) is replaced as a whole; name and
+    country only when the checkout gave them. Orders already placed keep their own snapshot.
+    Returns whether anything changed.
+    """
+    customer = Customer.objects.select_for_update().get(pk=customer.pk, store=store)
+    if customer.identity_at is not None and customer.identity_at > given_at:
+        return False
+    before = {f: getattr(customer, f) for f in (*IDENTITY_FIELDS, "name", "country")}
+    customer.player_name, customer.minecraft_uuid = identity.player_name, identity.uuid
+    customer.steam_id, customer.discord_id = identity.steam_id, identity.discord_id
+    customer.name = name or customer.name
+    customer.country = country or customer.country
+    after = {f: getattr(customer, f) for f in before}
+    customer.identity_at = given_at
+    customer.updated_at = timezone.now()
+    customer.save()
+    changes = {k: {"old": before[k], "new": after[k]} for k in before if before[k] != after[k]}
+    if changes:
+        audit_record(store=store, actor=Actor.system("checkout"),
+                     action="customer.identity_from_paid_order", obj=customer,
+                     details={"changes": changes})
+    return bool(changes)
 
 
 @transaction.atomic
@@ -124,8 +173,7 @@ def customer_update(*, store: Store, actor: Actor, customer: Customer,
                     data: CustomerInput) -> Customer:
     require_permission(store, actor, Perm.CUSTOMERS_MANAGE)
     customer = Customer.objects.select_for_update().get(pk=customer.pk, store=store)
-    before = {f: getattr(customer, f) for f in ("name", "country", "player_name", "steam_id",
-                                                "discord_id")}
+    before = {f: getattr(customer, f) for f in ("name", "country", *IDENTITY_FIELDS)}
     _apply(store, customer, data)
     customer.updated_at = timezone.now()
     customer.save()

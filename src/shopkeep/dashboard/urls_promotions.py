@@ -1,9 +1,15 @@
 from django.urls import path
 
+from shopkeep.dashboard import views_emails as e
 from shopkeep.dashboard import views_promotions as v
 
 # Included into the dashboard namespace by dashboard/urls.py.
 urlpatterns = [
+    path("<slug:store_slug>/settings/emails/", e.email_settings, name="emails"),
+    path("<slug:store_slug>/settings/emails/save/", e.email_settings_save, name="emails_save"),
+    path("<slug:store_slug>/settings/emails/mine/", e.email_my_notices, name="emails_mine"),
+    path("<slug:store_slug>/settings/emails/preview/<str:kind>.<str:fmt>",
+         e.email_preview, name="email_preview"),
     path("<slug:store_slug>/promotions/coupons/", v.coupon_list, name="coupons"),
     path("<slug:store_slug>/promotions/coupons/new/", v.coupon_create, name="coupon_create"),
     path("<slug:store_slug>/promotions/coupons/<int:coupon_id>/", v.coupon_edit,

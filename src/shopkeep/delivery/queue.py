@@ -15,10 +15,12 @@ from django.utils import timezone
 
 from shopkeep.catalog.models import DeliveryAction
 from shopkeep.core.money import money_str
+from shopkeep.customers.identity import PlayerIdentity
 from shopkeep.delivery import payloads
 from shopkeep.delivery.models import DeliveryCommand, DeliveryLog, GameServer
 from shopkeep.delivery.wakeup import notify_servers
 from shopkeep.events.services import emit
+from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data
 
@@ -26,15 +28,21 @@ Cmd = DeliveryCommand
 Item = OrderItem.DeliveryStatus
 
 
-def placeholder_values(order: Order, item: OrderItem) -> dict[str, str]:
+def placeholder_values(order: Order, item: OrderItem,
+                       identity: PlayerIdentity | None = None) -> dict[str, str]:
     """Values the agent substitutes (catalog.placeholders lists them). No e-mail address:
-    commands end up in game-server logs."""
-    customer = order.customer
+    commands end up in game-server logs.
+
+    The player comes from the identity frozen at checkout (the order's, or the
+    subscription's for its end), never from the customer row: a later checkout with the
+    same e-mail must not redirect this order's refund or chargeback commands (issue 12).
+    """
+    who = identity or order.identity
     return {
-        "player": order.player_name or customer.player_name,
-        "uuid": customer.minecraft_uuid,
-        "steam_id": customer.steam_id,
-        "discord_id": customer.discord_id,
+        "player": who.player_name,
+        "uuid": who.uuid,
+        "steam_id": who.steam_id,
+        "discord_id": who.discord_id,
         "quantity": str(item.quantity),
         "order_number": order.order_number,
         "order_id": str(order.pk),
@@ -62,8 +70,8 @@ def bump_servers(server_ids: Iterable[int]) -> None:
 
 
 def queue_commands(*, order: Order, trigger: str, cause: str,
-                   items: Iterable[OrderItem] | None = None, actor: str = "system"
-                   ) -> list[DeliveryCommand]:
+                   items: Iterable[OrderItem] | None = None, actor: str = "system",
+                   identity: PlayerIdentity | None = None) -> list[DeliveryCommand]:
     """One command per (item, action template, target server), repeated per unit when the
     action says so. ``cause`` makes the call idempotent: a second call with the same cause
     (a replayed gateway notice) adds nothing."""
@@ -80,7 +88,7 @@ def queue_commands(*, order: Order, trigger: str, cause: str,
     command_type = Cmd.Type(trigger)
     rows: list[DeliveryCommand] = []
     for item in items:
-        values = placeholder_values(order, item)
+        values = placeholder_values(order, item, identity)
         for action in by_product.get(item.product_id, []):
             units = item.quantity if action.repeat_per_quantity else 1
             for server in _targets(action, live):
@@ -160,14 +168,17 @@ def on_dispute_opened(*, order: Order, dispute_id: str, actor: str) -> list[Deli
                       reason="payment disputed before delivery", actor=actor)
 
 
-def on_subscription_ended(*, order: Order, subscription_id: int) -> list[DeliveryCommand]:
+def on_subscription_ended(*, order: Order, subscription_id: int,
+                          identity: PlayerIdentity) -> list[DeliveryCommand]:
+    """``identity``: the subscription's snapshot, frozen when it started."""
     return _take_back(order=order, trigger="subscription_cancel",
                       cause=f"subscription-{subscription_id}",
-                      reason="subscription ended before delivery", actor="system")
+                      reason="subscription ended before delivery", actor="system",
+                      identity=identity)
 
 
 def _take_back(*, order: Order, trigger: str, cause: str, reason: str,
-               actor: str) -> list[DeliveryCommand]:
+               actor: str, identity: PlayerIdentity | None = None) -> list[DeliveryCommand]:
     # Decided before cancelling: a purchase awaiting review may have run, so its item counts
     # as received and gets the take-back commands (removing a perm never granted is harmless).
     received = [item for item in order.items.all() if _received(item)]
@@ -177,7 +188,7 @@ def _take_back(*, order: Order, trigger: str, cause: str, reason: str,
             reason=f"{reason}; it may have run, so the take-back commands are queued",
             actor=actor, statuses=[Cmd.Status.NEEDS_REVIEW])
     created = queue_commands(order=order, trigger=trigger, cause=cause, items=received,
-                             actor=actor)
+                             actor=actor, identity=identity)
     refresh_order(order=order, emit_events=False)
     return created
 
@@ -214,25 +225,23 @@ def _item_status(item: OrderItem) -> str:
 
 def refresh_order(*, order: Order, emit_events: bool = True, server: GameServer | None = None,
                   now: datetime | None = None) -> None:
-    """Recompute the order's items from their purchase commands; announce a full delivery.
-
-    Only a paid order that is still ``processing`` can become ``completed``; refunded or
-    disputed orders keep their status while their items settle.
+    """Recompute the order's items from their purchase commands, then its status
+    (orders/lifecycle.py); announce a full delivery once, when the last item of a paid order
+    is delivered. Refunded or disputed orders keep their status while their items settle.
     """
     now = now or timezone.now()
     items = list(order.items.all())
+    was_delivered = bool(items) and all(i.delivery_status == Item.DELIVERED for i in items)
     for item in items:
         status = _item_status(item)
         if status != item.delivery_status:
             item.delivery_status = status
             item.delivered_at = now if status == Item.DELIVERED else None
             item.save(update_fields=["delivery_status", "delivered_at"])
-    all_delivered = all(i.delivery_status == Item.DELIVERED for i in items)
-    if not (emit_events and all_delivered and order.status == Order.Status.PROCESSING):
+    order_sync(order=order, now=now)
+    all_delivered = bool(items) and all(i.delivery_status == Item.DELIVERED for i in items)
+    if not (emit_events and all_delivered and not was_delivered and order.paid_at is not None):
         return
-    order.status = Order.Status.COMPLETED
-    order.updated_at = now
-    order.save(update_fields=["status", "updated_at"])
     has_commands = Cmd.objects.filter(order=order, type=Cmd.Type.PURCHASE).exists()
     if server is None and has_commands:
         last = (Cmd.objects.filter(order=order, type=Cmd.Type.PURCHASE,

@@ -3,7 +3,7 @@
 Opening a dispute marks the order ``disputed``; the delivery issue queues the product's
 chargeback commands in the same transaction. A ``lost`` dispute counts the amount as taken
 back (``net_amount_impact`` negative) and leaves the order ``disputed``; ``won`` and
-``warning_closed`` restore the order's previous status.
+``warning_closed`` leave the order what its other facts say (orders/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from shopkeep.core.text import clean_line
 from shopkeep.delivery import queue as delivery_queue
 from shopkeep.disputes import payloads
 from shopkeep.disputes.models import Dispute
 from shopkeep.events.services import emit
+from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order
 from shopkeep.orders.payloads import order_data
 from shopkeep.stores.audit import Actor, audit_record
@@ -29,14 +29,6 @@ REASON_CODES = frozenset({"fraudulent", "product_not_received", "duplicate", "ge
 def _order(order_number: str, gateway: str) -> Order | None:
     return (Order.objects.select_for_update().select_related("store")
             .filter(order_number=order_number, payment_gateway=gateway).first())
-
-
-def _status_after(order: Order) -> tuple[str, str]:
-    if order.refunded_amount >= order.total:
-        return Order.Status.REFUNDED, Order.PaymentStatus.REFUNDED
-    if order.refunded_amount > 0:
-        return Order.Status.PARTIALLY_REFUNDED, Order.PaymentStatus.PARTIALLY_REFUNDED
-    return Order.Status.PROCESSING, Order.PaymentStatus.PAID
 
 
 @transaction.atomic
@@ -56,10 +48,7 @@ def dispute_open(*, gateway: str, order_number: str, dispute_id: str, charge_id:
         reason=reason if reason in REASON_CODES else "general",
         reason_description=clean_line(reason_description, max_length=300),
         evidence_due_by=evidence_due_by, created_at=opened_at)
-    order.status = Order.Status.DISPUTED
-    order.payment_status = Order.PaymentStatus.DISPUTED
-    order.updated_at = timezone.now()
-    order.save()
+    order_sync(order=order)
     emit(store=order.store, event_type="dispute.created", data=payloads.created_data(dispute))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
     delivery_queue.on_dispute_opened(order=order, dispute_id=str(dispute.pk), actor=gateway)
@@ -95,12 +84,9 @@ def dispute_resolve(*, gateway: str, order_number: str, dispute_id: str, status:
     dispute.resolved_at = resolved_at
     dispute.net_amount_impact = -dispute.amount_minor if status == Dispute.Status.LOST else 0
     dispute.save()
-    # A lost dispute leaves the order disputed: the money went back through the bank.
-    if status != Dispute.Status.LOST and not order.disputes.exclude(pk=dispute.pk).exclude(
-            status__in=Dispute.RESOLVED).exists():
-        order.status, order.payment_status = _status_after(order)
-        order.updated_at = timezone.now()
-        order.save()
+    # A lost dispute leaves the order disputed (the money went back through the bank); a won
+    # one leaves the order what its other facts say: delivered is completed again.
+    order_sync(order=order)
     emit(store=order.store, event_type="dispute.resolved", data=payloads.resolved_data(dispute))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
     audit_record(store=order.store, actor=Actor.system(gateway), action="dispute.resolved",

@@ -6,12 +6,12 @@ from django.db import models
 from django.utils import timezone
 
 from shopkeep.catalog.models import Product
-from shopkeep.customers.models import Customer
+from shopkeep.customers.models import Customer, PlayerSnapshot
 from shopkeep.promotions.models import GiftCard
 from shopkeep.stores.models import Store
 
 
-class Order(models.Model):
+class Order(PlayerSnapshot):
     class Status(models.TextChoices):
         PENDING = "pending"
         PROCESSING = "processing"  # paid, commands being delivered
@@ -39,7 +39,7 @@ class Order(models.Model):
     customer_email = models.EmailField()
     customer_name = models.CharField(max_length=150, blank=True)
     customer_phone = models.CharField(max_length=32, blank=True)
-    player_name = models.CharField(max_length=32, blank=True)
+    customer_country = models.CharField(max_length=2, blank=True)
     billing_address = models.JSONField(null=True, blank=True)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
@@ -73,6 +73,8 @@ class Order(models.Model):
     reserved_until = models.DateTimeField(null=True, blank=True)
     stock_released = models.BooleanField(default=False)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The last payment attempt was declined (a fact for orders/lifecycle.py).
+    payment_failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

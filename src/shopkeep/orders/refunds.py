@@ -23,6 +23,7 @@ from shopkeep.core.money import InvalidAmount, parse_amount, to_minor
 from shopkeep.core.text import clean_line
 from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
+from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem, Refund
 from shopkeep.orders.payloads import order_data, order_refunded_data
 from shopkeep.payments.gateways import get_gateway
@@ -161,17 +162,13 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
 
 def _apply_refund(order: Order, amount: Decimal, now) -> None:
     order.refunded_amount += amount
-    full = order.refunded_amount >= order.total
-    order.payment_status = (Order.PaymentStatus.REFUNDED if full
-                            else Order.PaymentStatus.PARTIALLY_REFUNDED)
-    if order.status != Order.Status.DISPUTED:
-        order.status = Order.Status.REFUNDED if full else Order.Status.PARTIALLY_REFUNDED
     order.updated_at = now
     order.save()
-    if full:
+    if order.refunded_amount >= order.total:
         # Nothing more is owed to a fully refunded order: undelivered items are not delivered.
         order.items.filter(delivery_status=OrderItem.DeliveryStatus.PENDING).update(
             delivery_status=OrderItem.DeliveryStatus.CANCELLED)
+    order_sync(order=order, now=now)
 
 
 @transaction.atomic
@@ -190,6 +187,20 @@ def refund_fail(*, refund_id: int, error: str) -> Refund | None:
     return refund
 
 
+def refund_settle_by_key(*, order_number: str, gateway: str, key: str,
+                         gateway_refund_id: str) -> Refund | None:
+    """A gateway's notice naming the idempotency key we made a refund with (Stripe's
+    metadata, the sandbox's notice): settle that refund, if it is this order's and pending."""
+    prefix = "shopkeep-refund-"
+    if not key.startswith(prefix) or not key[len(prefix):].isdigit():
+        return None
+    refund = Refund.objects.filter(pk=int(key[len(prefix):]), order__order_number=order_number,
+                                   order__payment_gateway=gateway).first()
+    if refund is None:
+        return None
+    return refund_settle(refund_id=refund.pk, gateway_refund_id=gateway_refund_id)
+
+
 @transaction.atomic
 def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id: str,
                            amount_minor: int) -> Refund | None:
@@ -203,7 +214,10 @@ def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id
     known = Refund.objects.select_for_update().filter(order=order,
                                                       gateway_refund_id=gateway_refund_id).first()
     if known is not None:
-        return None  # ours, and settled (or about to be) by refund_execute
+        if known.status == Refund.Status.PENDING:
+            # Ours, reported pending by the gateway when it was made: this notice settles it.
+            return refund_settle(refund_id=known.pk, gateway_refund_id=gateway_refund_id)
+        return None  # ours, and settled already
     amount = min(from_minor(amount_minor, order.currency), order.total - order.refunded_amount)
     if amount <= 0:
         return None

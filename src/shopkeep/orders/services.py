@@ -20,9 +20,18 @@ from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import order_number, random_string
 from shopkeep.core.money import quantize, to_minor
 from shopkeep.core.text import clean_line, has_control_chars
-from shopkeep.customers.services import CustomerInput, clean_country, customer_upsert
+from shopkeep.customers.services import (
+    CustomerInput,
+    checkout_identity,
+    clean_country,
+    clean_name,
+    customer_get_or_create,
+    customer_record_paid_identity,
+    identity_of,
+)
 from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
+from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data, payment_failed_data
 from shopkeep.payments.gateways import get_gateway
@@ -161,7 +170,12 @@ def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
     phone = clean_line(phone, max_length=32)
     if phone and not all(ch.isdigit() or ch in "+ -()" for ch in phone):
         raise ServiceError("invalid_phone", "The phone number is not valid.", field="phone")
-    buyer, _ = customer_upsert(store=store, data=customer)
+    # Validated before anything is written; an existing customer is not changed by an unpaid
+    # checkout, and the order freezes the identity it delivers to (issue 12).
+    typed = identity_of(store, customer)
+    name, country = clean_name(customer.name), clean_country(customer.country)
+    buyer, _ = customer_get_or_create(store=store, data=customer)
+    identity = checkout_identity(customer=buyer, typed=typed)
     for pid, quantity in merged.items():
         _reserve(products[pid], quantity)
     now = timezone.now()
@@ -184,11 +198,12 @@ def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
         raise ServiceError("nothing_to_pay", "This code would make the order free, and free "
                            "orders cannot be checked out yet.", field="coupon_code")
     order = Order(store=store, customer=buyer, customer_email=buyer.email,
-                  customer_name=buyer.name, customer_phone=phone, player_name=buyer.player_name,
+                  customer_name=name, customer_phone=phone, customer_country=country,
                   billing_address=address, currency=store.currency, subtotal=subtotal,
                   discount=quote.discount, coupon_code=quote.coupon_code,
                   total=total, payment_gateway=gateway, is_test_order=store.test_mode,
                   reserved_until=now + RESERVATION, created_at=now, updated_at=now)
+    order.freeze_identity(identity)
     for _attempt in range(5):
         order.order_number, order.access_key = order_number(), random_string(32)
         try:
@@ -280,18 +295,22 @@ def order_mark_paid(*, order_number: str, gateway: str, payment_id: str,
             Product.objects.filter(pk=item.product_id, stock_enabled=True).update(
                 stock_quantity=Greatest(F("stock_quantity") - item.quantity, 0))
         order.stock_released = False
-    if order.status == Order.Status.CANCELLED:
+    if order.cancelled_at is not None:
         # The expiry cancelled the items; the money is taken, so they are owed again.
         order.items.filter(delivery_status=OrderItem.DeliveryStatus.CANCELLED).update(
             delivery_status=OrderItem.DeliveryStatus.PENDING)
     order.paid_at = paid_at
     order.gateway_payment_id = payment_id
-    order.status = Order.Status.PROCESSING
-    order.payment_status = Order.PaymentStatus.PAID
     order.reserved_until = None
     order.cancelled_at = None
     order.updated_at = timezone.now()
     order.save()
+    order_sync(order=order)
+    # The buyer paid: what they typed may now become the customer's stored identity. The
+    # order's own snapshot, and every earlier order's, stays as it was.
+    customer_record_paid_identity(store=order.store, customer=order.customer,
+                                  identity=order.identity, name=order.customer_name,
+                                  country=order.customer_country, given_at=order.created_at)
     data = order_data(order)
     emit(store=order.store, event_type="order.received", data=data)
     emit(store=order.store, event_type="purchase.completed", data=data)
@@ -309,9 +328,10 @@ def order_payment_failed(*, order_number: str, gateway: str, error_code: str,
     order = _locked(order_number)
     if order is None or order.payment_gateway != gateway or order.paid_at is not None:
         return None  # unknown, or a failure that arrived after the success: nothing to say
-    order.payment_status = Order.PaymentStatus.FAILED
+    order.payment_failed_at = failed_at
     order.updated_at = timezone.now()
-    order.save(update_fields=["payment_status", "updated_at"])
+    order.save(update_fields=["payment_failed_at", "updated_at"])
+    order_sync(order=order)
     emit(store=order.store, event_type="payment.failed", data=payment_failed_data(
         order, error_code=error_code[:64], error_message=error_message[:300],
         failed_at=failed_at))
@@ -337,16 +357,15 @@ def _release_promotions(order: Order) -> None:
 def order_cancel_unpaid(*, order: Order, reason: str) -> bool:
     """Give up on an unpaid order and release its stock; legacy ``order.updated``."""
     order = Order.objects.select_for_update().select_related("store").get(pk=order.pk)
-    if order.paid_at is not None or order.status == Order.Status.CANCELLED:
+    if order.paid_at is not None or order.cancelled_at is not None:
         return False
     _release_stock(order)
     _release_promotions(order)
-    order.status = Order.Status.CANCELLED
-    order.payment_status = Order.PaymentStatus.CANCELLED
     order.cancelled_at = order.updated_at = timezone.now()
     order.reserved_until = None
     order.save()
-    order.items.update(delivery_status="cancelled")
+    order.items.update(delivery_status=OrderItem.DeliveryStatus.CANCELLED)
+    order_sync(order=order)
     emit(store=order.store, event_type="order.updated", data=order_data(order))
     audit_record(store=order.store, actor=Actor.system(), action="order.cancelled", obj=order,
                  details={"reason": reason})

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shopkeep.disputes.services import dispute_open, dispute_resolve
-from shopkeep.orders.refunds import refund_record_external
+from shopkeep.orders.refunds import refund_record_external, refund_settle_by_key
 from shopkeep.orders.services import order_mark_paid, order_payment_failed
 from shopkeep.payments.gateways.base import NOTICE_KINDS, Notice, SubscriptionState
 from shopkeep.payments.models import GatewayEvent
@@ -147,6 +147,12 @@ def _apply(gateway: str, n: Notice) -> str:
                                      failed_at=n.occurred_at)
         return f"order {order.order_number} payment failed" if order else "ignored"
     if n.kind == "refund.succeeded":
+        key = str((n.raw or {}).get("idempotency_key") or "")
+        if key.startswith("shopkeep-refund-"):
+            # One of ours that the gateway reported pending when it was made.
+            settled = refund_settle_by_key(order_number=n.reference, gateway=gateway, key=key,
+                                           gateway_refund_id=n.payment_id)
+            return "refund settled" if settled else "refund already settled"
         refund = refund_record_external(order_number=n.reference, gateway=gateway,
                                         gateway_refund_id=n.payment_id,
                                         amount_minor=n.amount_minor or 0)

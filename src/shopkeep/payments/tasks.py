@@ -9,10 +9,12 @@ from shopkeep.core.scheduler import register_periodic
 
 @task()
 def sandbox_bill_due() -> int:
-    """The sandbox provider's own clock: renew or end its subscriptions when periods end."""
+    """The sandbox provider's own clock: renew or end its subscriptions when periods end,
+    finish the refunds it reported pending."""
     from shopkeep.payments.gateways.sandbox import SandboxGateway
 
-    return SandboxGateway().bill_due()
+    sandbox = SandboxGateway()
+    return sandbox.bill_due() + sandbox.settle_slow_refunds()
 
 
 register_periodic(name="payments.sandbox_bill_due", task=sandbox_bill_due,

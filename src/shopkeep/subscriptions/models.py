@@ -4,12 +4,12 @@ from django.db import models
 from django.utils import timezone
 
 from shopkeep.catalog.models import Product
-from shopkeep.customers.models import Customer
+from shopkeep.customers.models import Customer, PlayerSnapshot
 from shopkeep.orders.models import Order
 from shopkeep.stores.models import Store
 
 
-class Subscription(models.Model):
+class Subscription(PlayerSnapshot):
     class Status(models.TextChoices):
         ACTIVE = "active"
         TRIALING = "trialing"

@@ -66,7 +66,10 @@ def subscription_start(*, order: Order, notice: Notice) -> Subscription | None:
         billing_interval=product.billing_interval, current_period_start=start,
         current_period_end=notice.period_end,
         trial_starts_at=start if trial else None,
-        trial_ends_at=notice.period_end if trial else None)
+        trial_ends_at=notice.period_end if trial else None,
+        # The subscription delivers to the identity its order froze at checkout.
+        game=order.game, player_name=order.player_name, player_uuid=order.player_uuid,
+        player_steam_id=order.player_steam_id, player_discord_id=order.player_discord_id)
     sub = Subscription.objects.select_related("store", "customer", "product").get(pk=sub.pk)
     emit(store=order.store, event_type="subscription.created", data=payloads.created_data(sub))
     audit_record(store=order.store, actor=Actor.system(order.payment_gateway),
@@ -157,7 +160,8 @@ def _end(sub: Subscription, now: datetime) -> None:
     sub.save(update_fields=["ended_at"])
     order = Order.objects.select_for_update().select_related("store", "customer").get(
         pk=sub.order_id)
-    delivery_queue.on_subscription_ended(order=order, subscription_id=sub.pk)
+    delivery_queue.on_subscription_ended(order=order, subscription_id=sub.pk,
+                                         identity=sub.identity)
     audit_record(store=sub.store, actor=Actor.system(), action="subscription.ended", obj=sub)
 
 
