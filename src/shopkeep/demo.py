@@ -18,6 +18,7 @@ from shopkeep.catalog.services import (
     product_create,
 )
 from shopkeep.core.absolute import absolute_url
+from shopkeep.promotions.demo import seed_demo_promotions
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Membership, Role, Store
 from shopkeep.stores.services import store_create
@@ -58,7 +59,9 @@ def demo_seed() -> dict[str, str]:
         _seed_catalog(store, Actor.for_user(owner))
     seed_demo_tickets(store=store, owner=owner)
     seed_demo_storefront(store=store, actor=Actor.for_user(owner))
+    promotions = seed_demo_promotions(store=store, actor=Actor.for_user(owner))
     return {
+        **promotions,
         "storefront_url": absolute_url(reverse("storefront:home", args=[store.slug])),
         "store_url": absolute_url(reverse("dashboard:overview", args=[store.slug])),
         "owner_email": DEMO_OWNER,
