@@ -200,6 +200,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 
 # django-allauth: e-mail is the login, verification is mandatory, 2FA is TOTP + recovery codes.
+ACCOUNT_ADAPTER = "shopkeep.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
