@@ -200,6 +200,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 
 # django-allauth: e-mail is the login, verification is mandatory, 2FA is TOTP + recovery codes.
+ACCOUNT_ADAPTER = "shopkeep.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -297,6 +298,9 @@ if PRODUCTION:
 
 # Agent API: requests a minute per game server before 429 (0 turns the limit off).
 SHOPKEEP_AGENT_RATE_LIMIT = env_int("SHOPKEEP_AGENT_RATE_LIMIT", 600, minimum=0)
+# Idle agent polls answered from memory ahead of Django's stack (delivery/fastpath.py); off
+# only to measure the difference or rule it out.
+SHOPKEEP_AGENT_FASTPATH = env_bool("SHOPKEEP_AGENT_FASTPATH", default=True)
 # The newest agent release, told to agents in the heartbeat answer (empty: the installed
 # shopkeep-agent distribution's version; delivery/versions.py).
 SHOPKEEP_AGENT_LATEST_VERSION = env_str("SHOPKEEP_AGENT_LATEST_VERSION", "")

@@ -3,6 +3,7 @@ root, plus what its pages link to (payment hand-off, images). No dashboard, no A
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from shopkeep.storefront import views as storefront_views
@@ -16,3 +17,15 @@ urlpatterns = [
          name="product_image"),
     path("media/store-images/<str:name>", views_extra.store_image, name="store_image"),
 ]
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # The platform's 404 page links to the dashboard, which a store host does not serve.
+    from shopkeep.storefront.shop import render_page
+
+    return render_page(request, request.host_store, "not_found.html", status=404)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("Something went wrong on our side. Please try again in a moment.",
+                        status=500, content_type="text/plain; charset=utf-8")
