@@ -80,7 +80,7 @@ def tax_rate_delete(request: HttpRequest, rate_id: int):
     return Status(204, None)
 
 
-@router.post("/tax/rates/load-eu", response=LoadEuOut, auth=scope("store:write"),
+@router.post("/tax/eu-rates", response=LoadEuOut, auth=scope("store:write"),
              summary="Add the shipped EU standard VAT rates (kept edits stay unless overwrite)")
 def tax_rates_load_eu(request: HttpRequest, payload: LoadEuIn):
     return {"loaded": tax.tax_rates_load_eu(store=request.store,
