@@ -69,6 +69,8 @@ urlpatterns = [
          name="store_secret_rotate"),
     path("<slug:store_slug>/servers/<int:server_id>/", views_servers.server_detail,
          name="server_detail"),
+    path("<slug:store_slug>/servers/<int:server_id>/status/", views_servers.server_status,
+         name="server_status"),
     path("<slug:store_slug>/servers/<int:server_id>/rotate/", views_servers.server_rotate,
          name="server_rotate"),
     path("<slug:store_slug>/servers/<int:server_id>/release/", views_servers.server_release,
