@@ -75,7 +75,7 @@ def _seed() -> dict:
     servers = GameServer.objects.bulk_create(rows, batch_size=2000)
     product = product_create(store=store, actor=actor, data=ProductInput(name="VIP",
                                                                           price="1.00"))
-    action = DeliveryAction.objects.create(product=product, trigger="purchase",
+    action = DeliveryAction.objects.create(store=store, product=product, trigger="purchase",
                                            commands=["say {player}"], all_servers=False)
     woken = servers[-WOKEN:]
     action.servers.set(woken)

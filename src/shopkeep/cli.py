@@ -42,6 +42,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jobs(args: argparse.Namespace) -> int:
+    _setup_django()
+    import json
+
+    from shopkeep.core.jobs import jobs_status
+
+    status = jobs_status()
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return 0
+    print("tasks: " + (", ".join(f"{k.lower()} {v}" for k, v in sorted(status["counts"].items()))
+                       or "none"))
+    for lease in status["leases"]:
+        state = (f"expires in {lease['expires_in_s']}s" if lease["expires_in_s"] >= 0
+                 else f"expired {-lease['expires_in_s']}s ago: the next sweep re-queues it")
+        print(f"  running {lease['task']} on worker {lease['worker']} "
+              f"(attempt {lease['attempt']}), lease {state}")
+    for row in status["failed"]:
+        print(f"  failed {row['task']} {row['path']} at {row['finished_at']}: {row['error']}")
+    return 0
+
+
 def cmd_scheduler(args: argparse.Namespace) -> int:
     _setup_django()
     from shopkeep.core.scheduler import run_forever
@@ -267,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--interval", type=float, default=1.0)
     worker.add_argument("--batch", action="store_true", help="run what is due, then exit")
     worker.set_defaults(func=cmd_worker)
+
+    jobs = sub.add_parser("jobs", help="background tasks: counts, leases, latest failures")
+    jobs.add_argument("--json", action="store_true")
+    jobs.set_defaults(func=cmd_jobs)
 
     scheduler = sub.add_parser("scheduler", help="enqueue periodic jobs when due")
     scheduler.add_argument("--tick", type=float, default=5.0)

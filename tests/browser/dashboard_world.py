@@ -118,6 +118,8 @@ def kwarg_values(*, dashboard: bool, view_name: str) -> dict[str, Callable[[Stor
         "what": lambda s: "dispute",  # POST-only simulations
         "command_id": _first(DeliveryCommand),  # POST-only actions
         "attachment_id": lambda s: None,  # downloads, not pages
+        "kind": lambda s: None,  # e-mail previews: the mail itself, framed by the e-mails page
+        "fmt": lambda s: None,
     }
 
 

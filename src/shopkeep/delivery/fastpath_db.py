@@ -22,12 +22,12 @@ from shopkeep.delivery.models import AgentKey, DeliveryCommand, GameServer
 
 # Literal SQL (the lean path runs no ORM); the table names are checked against the models.
 LOOKUP = (
-    "SELECT s.id, s.queue_version, s.retry_due_at, s.agent_instance, s.agent_seen_at, "
-    "s.anonymous_seen_at, k.secret_hash, k.poll_seconds, "
+    "SELECT s.secret_hash, s.id, s.queue_version, s.retry_due_at, s.agent_instance, "
+    "s.agent_seen_at, s.anonymous_seen_at, k.secret_hash, k.poll_seconds, "
     "EXISTS(SELECT 1 FROM delivery_deliverycommand c "
     "WHERE c.server_id = s.id AND c.status = 'pending') "
     "FROM delivery_gameserver s JOIN delivery_agentkey k ON k.store_id = s.store_id "
-    "WHERE s.secret_hash = %s AND s.removed_at IS NULL"
+    "WHERE s.secret_hash IN ({digests}) AND s.removed_at IS NULL"
 )
 TOUCH_HOLDER = ("UPDATE delivery_gameserver SET agent_seen_at = %s "
                 "WHERE id = %s AND agent_instance = %s")
@@ -66,11 +66,41 @@ class Database:
         self._executor: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._opening: asyncio.Lock | None = None
+        self._wanted: dict[str, list[asyncio.Future]] = {}
+        self._batcher: asyncio.Task | None = None
 
     # -- the statements ------------------------------------------------------------------------
 
     async def lookup(self, digest: str) -> tuple | None:
-        return await self._one(LOOKUP, (digest,))
+        """One server's row by its secret digest. Misses that arrive together (a restart, a
+        thousand agents woken at once) share one query of up to 500 digests, so a burst of
+        polls costs a few statements, not one each, and never waits on the pool in a queue."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._wanted.setdefault(digest, []).append(future)
+        if self._batcher is None or self._batcher.done():
+            self._batcher = loop.create_task(self._lookups(), name="shopkeep-agent-lookup")
+        return await future
+
+    async def _lookups(self) -> None:
+        await asyncio.sleep(0)  # let the misses of this moment arrive
+        while self._wanted:
+            batch = dict(list(self._wanted.items())[:500])
+            for digest in batch:
+                del self._wanted[digest]
+            try:
+                sql = LOOKUP.format(digests=", ".join(["%s"] * len(batch)))
+                rows = {row[0]: row[1:] for row in await self._all(sql, tuple(batch))}
+            except Exception as exc:
+                for futures in batch.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(exc)
+                continue
+            for digest, futures in batch.items():
+                for future in futures:
+                    if not future.done():
+                        future.set_result(rows.get(digest))
 
     async def touch_holder(self, server_id: int, instance: str, at: datetime) -> bool:
         return await self._write(TOUCH_HOLDER, (self._dt(at), server_id, instance)) == 1
@@ -105,15 +135,11 @@ class Database:
                     from shopkeep.delivery.wakeup import _conninfo
 
                     pool = AsyncConnectionPool(make_conninfo(**_conninfo()), min_size=1,
-                                               max_size=4, open=False,
+                                               max_size=4, open=False, timeout=30,
                                                kwargs={"autocommit": True})
-                    await pool.open(wait=True, timeout=10)
+                    await pool.open()
                     self._pool = pool
         return self._pool
-
-    async def _one(self, sql: str, params: tuple) -> tuple | None:
-        rows = await self._all(sql, params)
-        return rows[0] if rows else None
 
     async def _all(self, sql: str, params: tuple) -> list[tuple]:
         if self.vendor == "postgresql":
