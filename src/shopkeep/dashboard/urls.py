@@ -10,6 +10,7 @@ from shopkeep.dashboard import (
     views_servers,
     views_subscriptions,
 )
+from shopkeep.dashboard.urls_builder import urlpatterns as builder_urlpatterns
 from shopkeep.dashboard.urls_promotions import urlpatterns as promotion_urlpatterns
 from shopkeep.dashboard.urls_webhooks import urlpatterns as webhook_urlpatterns
 
@@ -93,3 +94,4 @@ urlpatterns = [
 urlpatterns += urls_support.urlpatterns
 urlpatterns += webhook_urlpatterns
 urlpatterns += promotion_urlpatterns
+urlpatterns += builder_urlpatterns
