@@ -231,21 +231,16 @@ class AgentFastPath:
             return "200"
         return None
 
-    async def _record_seen(self, req: _Request, entry: agentcache.Entry, now: float) -> bool:
-        """What claim() writes, bounded to one write per 20 s."""
+    def _record_seen(self, req: _Request, entry: agentcache.Entry, now: float) -> None:
+        """What claim() writes, at most once per 20 s per agent, batched (fastpath_db)."""
+        seen = entry.holder_seen if req.instance else entry.anonymous_seen
+        if seen is not None and now - seen <= SEEN_EVERY:
+            return
+        self.db.note_seen(entry.server_id, req.instance)
         if req.instance:
-            if entry.holder_seen is not None and now - entry.holder_seen <= SEEN_EVERY:
-                return True
-            at = datetime.fromtimestamp(now, UTC)
-            if not await self.db.touch_holder(entry.server_id, req.instance, at):
-                return False
             entry.holder_seen = now
         else:
-            if entry.anonymous_seen is not None and now - entry.anonymous_seen <= SEEN_EVERY:
-                return True
-            await self.db.touch_anonymous(entry.server_id, datetime.fromtimestamp(now, UTC))
             entry.anonymous_seen = now
-        return True
 
     async def _serve(self, req: _Request, scope, receive, send) -> bool:
         entry = await self._entry(req)
@@ -258,8 +253,7 @@ class AgentFastPath:
                 rate_limit_check(entry.server_id)
             except RateLimited:
                 return False  # Django counts it too and answers the 429
-        if not await self._record_seen(req, entry, now):
-            return False
+        self._record_seen(req, entry, now)
         if req.wait > 0 and (req.match or "").strip() != "*":
             loop = asyncio.get_running_loop()
             deadline = loop.time() + req.wait
