@@ -202,6 +202,12 @@ class AgentFastPath:
         if entry is not None:
             return entry
         token = agentcache.begin()
+        if token is None and self.postgres and wakeup._listener.ready is not None:
+            # Just started: the LISTEN connection is opening. Waiting for it briefly beats
+            # handing a burst of polls to Django (a thread each while they are held).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup._listener.ready.wait(), 5)
+            token = agentcache.begin()
         if token is None:
             return None
         row = await self.db.lookup(req.digest)
