@@ -41,6 +41,7 @@ logger = logging.getLogger("shopkeep.delivery.fastpath")
 
 PATH = "/api/v1/agent/commands/pending"
 SEEN_EVERY = SEEN_WRITE_EVERY.total_seconds()
+WOKEN_AT_ONCE = 8  # below Django's database pool, so woken polls never time out on it
 WATCH_SECONDS = 0.5  # a rotated secret is refused by every process within this
 # Polls answered from memory (tests and bench read it).
 STATS = {"memory": 0}
@@ -165,6 +166,12 @@ class AgentFastPath:
         self.db: Database | None = None
         self.watcher: asyncio.Task | None = None
         self.postgres = False
+        self._slots: asyncio.Semaphore | None = None
+
+    def _woken_slots(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(WOKEN_AT_ONCE)
+        return self._slots
 
     async def __call__(self, scope, receive, send) -> None:
         if (not self.enabled or scope["type"] != "http" or scope["path"] != PATH
@@ -268,9 +275,13 @@ class AgentFastPath:
             if outcome == "gone":
                 return True  # the client left; nothing to answer
             if outcome is None:
-                remaining = max(0, int(deadline - loop.time()))
-                await self.app(_with_wait(scope, remaining), _replay(receive, consumed),
-                               send)
+                # Woken polls whose list changed go to Django a few at a time: a thousand at
+                # once would exhaust its connection pool (500s); queued here they cost no
+                # thread and no connection while they wait their turn.
+                async with self._woken_slots():
+                    remaining = max(0, int(deadline - loop.time()))
+                    await self.app(_with_wait(scope, remaining), _replay(receive, consumed),
+                                   send)
                 return True
             entry, verdict = outcome
         await self._answer(req, entry, verdict, send)
