@@ -120,6 +120,7 @@ def kwarg_values(*, dashboard: bool, view_name: str) -> dict[str, Callable[[Stor
         "attachment_id": lambda s: None,  # downloads, not pages
         "kind": lambda s: None,  # e-mail previews: the mail itself, framed by the e-mails page
         "fmt": lambda s: None,
+        "page_id": _store_page,  # storefront Markdown pages; the demo has none yet
     }
 
 
@@ -156,3 +157,10 @@ def _with_zeros(pattern: URLPattern) -> str:
 
     path = str(pattern.pattern).replace("<slug:store_slug>", "demo")
     return re.sub(r"<(\w+):(\w+)>", lambda m: "0" if m.group(1) == "int" else "x", path)
+
+
+def _store_page(store: Store):
+    from shopkeep.themes.models import StorePage
+
+    row = StorePage.objects.filter(store=store).order_by("pk").first()
+    return row.pk if row else None

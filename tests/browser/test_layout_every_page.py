@@ -118,5 +118,6 @@ def test_every_dashboard_and_staff_page_fits_phone_and_laptop(
     skipped = {n for n in unresolved}
     assert skipped <= {"support_attachment", "platform_attachment", "ticket_attachment",
                        "token_revoke", "command_mark_delivered", "command_run_again",
-                       "order_simulate", "subscription_simulate", "email_preview"}, skipped
+                       "order_simulate", "subscription_simulate", "email_preview",
+                       "storefront_page_edit"}, skipped  # the demo has no storefront page
     assert len(visited) >= 2 * 40
