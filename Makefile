@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 export SHOPKEEP_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean agent-pyz
+
+# The agent supports Python 3.9: its tests run there too (pyenv's 3.9.18 on this machine;
+# AGENT_PY39 overrides). The venv is made on first use, so a fresh machine needs nothing else.
+AGENT_PY39 ?= python3.9
+VENV39 := .venv39
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +37,9 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/pytest
 	$(BIN)/pytest agent/tests
+	$(MAKE) $(VENV39)/.installed
+	@echo "== the agent's tests again on Python 3.9"
+	PYENV_VERSION=$${PYENV_VERSION:-3.9.18} $(VENV39)/bin/pytest agent/tests
 	@if [ -n "$$SHOPKEEP_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$SHOPKEEP_TEST_DATABASE_URL)"; \
 		SHOPKEEP_DATABASE_URL="$$SHOPKEEP_TEST_DATABASE_URL" $(BIN)/pytest; \
@@ -39,5 +47,14 @@ test: lint
 		echo "== PostgreSQL pass skipped: set SHOPKEEP_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to run it"; \
 	fi
 
+$(VENV39)/.installed: agent/pyproject.toml
+	PYENV_VERSION=$${PYENV_VERSION:-3.9.18} $(AGENT_PY39) -m venv $(VENV39)
+	$(VENV39)/bin/pip install --quiet -e './agent[test]'
+	touch $@
+
+# One file, Python 3.9+, no pip needed on the game server: agent/build/shopkeep-agent.pyz
+agent-pyz:
+	PYENV_VERSION=$${PYENV_VERSION:-3.9.18} $(PYTHON) agent/packaging/build_pyz.py --python $(AGENT_PY39)
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV39) var .pytest_cache .ruff_cache agent/build

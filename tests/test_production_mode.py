@@ -51,3 +51,28 @@ def test_a_malformed_variable_stops_start_up_and_names_it(tmp_path):
     result = _run({"SHOPKEEP_VAR_DIR": str(tmp_path), "SHOPKEEP_EMAIL_PORT": "smtp"}, "check")
     assert result.returncode != 0
     assert "SHOPKEEP_EMAIL_PORT" in result.stderr
+
+
+def _complete(tmp_path, **extra: str) -> dict[str, str]:
+    return {"SHOPKEEP_ENV": "production", "SHOPKEEP_VAR_DIR": str(tmp_path),
+            "SHOPKEEP_SECRET_KEY": GOOD_KEY, "SHOPKEEP_ALLOWED_HOSTS": "shop.example.com",
+            "SHOPKEEP_SITE_URL": "https://shop.example.com", **extra}
+
+
+def test_production_refuses_webhooks_to_private_addresses(tmp_path):
+    result = _run(_complete(tmp_path, SHOPKEEP_WEBHOOK_ALLOW_PRIVATE="1"), "check")
+    assert result.returncode != 0
+    assert "SHOPKEEP_WEBHOOK_ALLOW_PRIVATE must be off" in result.stderr
+    allowed = _run(_complete(tmp_path, SHOPKEEP_WEBHOOK_ALLOW_PRIVATE="0"), "check")
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_production_warns_loudly_when_the_cache_is_per_process(tmp_path):
+    result = _run(_complete(tmp_path), "check")
+    assert result.returncode == 0, result.stderr
+    assert "SHOPKEEP_REDIS_URL is not set" in result.stderr
+    assert "Login rate limits" in result.stderr
+    shared = _run(_complete(tmp_path, SHOPKEEP_REDIS_URL="redis://127.0.0.1:1/0"), "check")
+    assert "SHOPKEEP_REDIS_URL is not set" not in shared.stderr
+    development = _run({"SHOPKEEP_VAR_DIR": str(tmp_path)}, "check")
+    assert "SHOPKEEP_REDIS_URL is not set" not in development.stderr

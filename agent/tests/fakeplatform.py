@@ -50,7 +50,8 @@ class FakePlatform:
 
     # -- test controls -------------------------------------------------------------------
     def queue(self, command: str, *, type: str = "purchase", player: str = "Steve",
-              require_online: bool = False, **placeholders: str) -> int:
+              require_online: bool = False, safe_to_repeat: bool = False,
+              delay_after_join: int = 0, **placeholders: str) -> int:
         with self.lock:
             self._next_id += 1
             cid = self._next_id
@@ -58,7 +59,8 @@ class FakePlatform:
             values.update(placeholders)
             self.commands[cid] = {
                 "id": cid, "type": type, "command": command, "placeholders": values,
-                "require_online": require_online,
+                "require_online": require_online, "safe_to_repeat": safe_to_repeat,
+                "delay_after_join": delay_after_join,
                 "player": {"name": player, "uuid": None, "steam_id": None},
                 "order": {"id": cid, "order_number": f"ORD-{cid}"},
                 "product": {"id": 1, "name": "VIP"}, "attempt_count": 0,

@@ -78,13 +78,14 @@ def test_recover_turns_started_rows_into_non_retryable_crash_failures(tmp_path):
     first.close()
 
     second = Journal(path)
-    crashed = second.recover_crashed()
+    rerun, crashed = second.recover_crashed()
+    assert rerun == []
     assert [e.command_id for e in crashed] == [5]
     (row,) = [e for e in second.unreported() if e.command_id == 5]
     assert (row.outcome, row.error_code, row.retryable) == ("fail", CRASHED, False)
     assert second.decide(5, 1) == REPORT
     assert not _start(second, cid=5)
-    assert second.recover_crashed() == []
+    assert second.recover_crashed() == ([], [])
     second.close()
 
 
@@ -148,4 +149,57 @@ def test_counts_summarise_outcomes_crashes_and_what_is_unreported(journal):
     _start(journal, cid=3)
     journal.recover_crashed()
     assert journal.counts() == {"total": 3, "confirmed": 1, "failed": 2, "unreported": 2,
-                                "crashed": 1}
+                                "crashed": 1, "rerun_after_crash": 0}
+
+
+def test_a_crashed_safe_command_runs_again_with_the_same_attempt(tmp_path):
+    path = str(tmp_path / "j.sqlite3")
+    first = Journal(path)
+    assert first.start(command_id=7, attempt=1, type="purchase", player="Steve",
+                       command="lp user Steve parent add vip", safe_to_repeat=True)
+    first.close()  # the agent died here: "started", no result
+
+    second = Journal(path)
+    rerun, crashed = second.recover_crashed()
+    assert ([e.command_id for e in rerun], crashed) == ([7], [])
+    assert second.unreported() == []  # nothing to report: it has not run to an end yet
+    assert second.decide(7, 1) == RUN
+    assert second.start(command_id=7, attempt=1, type="purchase", player="Steve",
+                        command="lp user Steve parent add vip", safe_to_repeat=True)
+    second.finish(command_id=7, attempt=1, ok=True, output="ok")
+    assert second.counts()["rerun_after_crash"] == 1
+    second.close()
+
+
+def test_a_safe_command_that_keeps_crashing_the_agent_is_reported_after_three_reruns(tmp_path):
+    path = str(tmp_path / "j.sqlite3")
+    for _ in range(4):  # the first run, then three reruns, each killed mid-execution
+        journal = Journal(path)
+        journal.recover_crashed()
+        assert journal.start(command_id=8, attempt=1, type="purchase", player="", command="x",
+                             safe_to_repeat=True)
+        journal.close()
+    journal = Journal(path)
+    rerun, crashed = journal.recover_crashed()
+    assert (rerun, [e.command_id for e in crashed]) == ([], [8])
+    assert journal.decide(8, 1) == REPORT
+    journal.close()
+
+
+def test_an_old_journal_without_the_safe_column_is_upgraded(tmp_path):
+    path = str(tmp_path / "old.sqlite3")
+    db = sqlite3.connect(path)
+    db.executescript("""CREATE TABLE executions (command_id INTEGER NOT NULL, attempt INTEGER NOT
+        NULL, type TEXT NOT NULL, player TEXT NOT NULL DEFAULT '', command TEXT NOT NULL,
+        state TEXT NOT NULL, outcome TEXT, output TEXT NOT NULL DEFAULT '', error TEXT NOT NULL
+        DEFAULT '', error_code TEXT NOT NULL DEFAULT '', retryable INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL, finished_at TEXT, reported_at TEXT, report_answer TEXT NOT
+        NULL DEFAULT '', PRIMARY KEY (command_id, attempt));
+        INSERT INTO executions (command_id, attempt, type, command, state, started_at)
+        VALUES (3, 1, 'purchase', 'give x', 'started', '2026-01-01T00:00:00.000000Z');""")
+    db.commit()
+    db.close()
+    journal = Journal(path)
+    rerun, crashed = journal.recover_crashed()
+    assert (rerun, [e.command_id for e in crashed]) == ([], [3])  # unknown means not safe
+    journal.close()

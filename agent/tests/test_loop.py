@@ -36,19 +36,56 @@ def test_the_agent_long_polls_with_the_etag_and_picks_up_a_new_command(platform,
     assert game.executed == ["say hi"]
 
 
-def test_a_wait_for_online_command_waits_and_a_refund_runs_at_once(platform, game,
-                                                                   start_agent):
+def test_a_wait_for_online_command_waits_and_another_players_refund_runs_at_once(
+        platform, game, start_agent):
     purchase = platform.queue("give {player} kit", require_online=True)
     start_agent()
-    refund = platform.queue("lp user {player} parent remove vip", type="refund")
+    refund = platform.queue("lp user {player} parent remove vip", type="refund", player="Alex")
     wait_until(lambda: platform.status(refund) == "completed")
     # Several polls and online checks pass while Steve is away.
     wait_until(lambda: len(platform.paths("/api/v1/agent/commands/pending")) >= 4)
     assert platform.status(purchase) == "pending"
-    assert game.executed == ["lp user Steve parent remove vip"]
+    assert game.executed == ["lp user Alex parent remove vip"]
     game.online.add("Steve")
     wait_until(lambda: platform.status(purchase) == "completed")
-    assert game.executed == ["lp user Steve parent remove vip", "give Steve kit"]
+    assert game.executed == ["lp user Alex parent remove vip", "give Steve kit"]
+
+
+def test_a_players_removal_never_overtakes_their_waiting_purchase(platform, game, start_agent):
+    purchase = platform.queue("give {player} kit", require_online=True)
+    removal = platform.queue("lp user {player} parent remove vip", type="refund")
+    start_agent()
+    wait_until(lambda: len(platform.paths("/api/v1/agent/commands/pending")) >= 3)
+    assert (platform.status(purchase), platform.status(removal)) == ("pending", "pending")
+    assert game.executed == []
+    game.online.add("Steve")
+    wait_until(lambda: platform.status(removal) == "completed")
+    assert game.executed == ["give Steve kit", "lp user Steve parent remove vip"]
+
+
+def test_a_players_later_command_waits_when_the_earlier_one_fails(platform, game, start_agent):
+    first = platform.queue("bogus {player}")
+    second = platform.queue("lp user {player} parent add vip")
+    start_agent()
+    wait_until(lambda: platform.status(second) == "completed")
+    paths = platform.paths()
+    failed_at = paths.index(f"/api/v1/agent/commands/{first}/fail")
+    confirmed_at = next(i for i, p in enumerate(paths) if i > failed_at and p in (
+        f"/api/v1/agent/commands/{second}/confirm", "/api/v1/agent/commands/confirm"))
+    # Held back in the pass where the first failed: it ran only after a later poll.
+    assert any(p.startswith("/api/v1/agent/commands/pending")
+               for p in paths[failed_at:confirmed_at])
+    assert game.executed == ["bogus Steve", "lp user Steve parent add vip"]
+
+
+def test_delay_after_join_waits_after_the_player_appears(platform, game, start_agent):
+    game.online.add("Steve")
+    cid = platform.queue("give {player} kit", require_online=True, delay_after_join=2)
+    started = time.monotonic()
+    start_agent()
+    wait_until(lambda: platform.status(cid) == "completed", timeout=15)
+    assert time.monotonic() - started >= 2.0
+    assert game.executed == ["give Steve kit"]
 
 
 def test_online_is_checked_through_the_adapter_right_before_execution(platform, game,
@@ -115,8 +152,38 @@ def test_a_connection_lost_in_flight_is_never_retried(platform, game, start_agen
     start_agent()
     wait_until(lambda: platform.status(cid) == "failed")
     (report,) = _fails(platform, cid)
-    assert report["retryable"] is False
+    assert (report["retryable"], report["error_code"]) == (False, "OUTCOME_UNKNOWN")
     assert game.executed == ["say hi"]
+
+
+def test_a_safe_command_lost_in_flight_is_reported_retryable(platform, game, start_agent):
+    game.drop_in_flight = True
+    cid = platform.queue("lp user {player} parent add vip", safe_to_repeat=True)
+    start_agent()
+    wait_until(lambda: _fails(platform, cid))
+    (report, *_) = _fails(platform, cid)
+    assert (report["retryable"], report["error_code"]) == (True, "OUTCOME_UNKNOWN")
+
+
+def test_after_a_crash_a_safe_command_runs_again_and_an_unsafe_one_is_reported(
+        platform, game, make_config, start_agent):
+    from shopkeep_agent.journal import Journal
+
+    config = make_config()
+    safe = platform.queue("lp user {player} parent add vip", safe_to_repeat=True)
+    unsafe = platform.queue("give {player} diamond 1", player="Alex")
+    journal = Journal(config.journal_path)  # what a killed agent left behind
+    for cid, text, flag in ((safe, "lp user Steve parent add vip", True),
+                            (unsafe, "give Alex diamond 1", False)):
+        assert journal.start(command_id=cid, attempt=1, type="purchase", player="",
+                             command=text, safe_to_repeat=flag)
+    journal.close()
+    start_agent(config)
+    wait_until(lambda: platform.status(safe) == "completed"
+               and platform.status(unsafe) != "pending")
+    assert game.executed == ["lp user Steve parent add vip"]
+    (report,) = _fails(platform, unsafe)
+    assert report["error_code"] == "AGENT_CRASHED_DURING_EXECUTION"
 
 
 def test_transient_errors_back_off_and_the_agent_recovers(platform, game, start_agent):

@@ -6,6 +6,12 @@ from shopkeep.core.asgi_limits import BodyLimitMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopkeep.settings")
 
+django_application = get_asgi_application()
+
+from shopkeep.delivery.fastpath import AgentFastPath  # noqa: E402  (needs Django set up)
+
 # The body cap wraps everything, outermost: it answers 413 before Django spools a byte of an
-# oversized body and before any authentication runs (see core/asgi_limits.py).
-application = BodyLimitMiddleware(get_asgi_application())
+# oversized body and before any authentication runs (see core/asgi_limits.py). Inside it, the
+# lean agent path answers idle agent polls from memory and hands every other request to
+# Django unchanged (see delivery/fastpath.py).
+application = BodyLimitMiddleware(AgentFastPath(django_application))

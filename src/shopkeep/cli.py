@@ -42,6 +42,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jobs(args: argparse.Namespace) -> int:
+    _setup_django()
+    import json
+
+    from shopkeep.core.jobs import jobs_status
+
+    status = jobs_status()
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return 0
+    print("tasks: " + (", ".join(f"{k.lower()} {v}" for k, v in sorted(status["counts"].items()))
+                       or "none"))
+    for lease in status["leases"]:
+        state = (f"expires in {lease['expires_in_s']}s" if lease["expires_in_s"] >= 0
+                 else f"expired {-lease['expires_in_s']}s ago: the next sweep re-queues it")
+        print(f"  running {lease['task']} on worker {lease['worker']} "
+              f"(attempt {lease['attempt']}), lease {state}")
+    for row in status["failed"]:
+        print(f"  failed {row['task']} {row['path']} at {row['finished_at']}: {row['error']}")
+    return 0
+
+
 def cmd_scheduler(args: argparse.Namespace) -> int:
     _setup_django()
     from shopkeep.core.scheduler import run_forever
@@ -108,6 +130,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("  Storefront:       " + result["storefront_url"])
     print(f"  Owner login:  {result['owner_email']}  /  {result['owner_password']}")
     print(f"  Staff login:  {result['staff_email']}  /  {result['staff_password']}")
+    print(f"  Try at checkout: coupon {result['coupon_code']}, gift card "
+          f"{result['gift_card_code']} ({result['gift_card_balance']})")
     from shopkeep.demo_agent import CONTROL_PORT, demo_agent_dir, demo_agent_prepare_for_demo
 
     if demo_agent_prepare_for_demo():
@@ -138,6 +162,30 @@ def _deploy_check() -> None:
         call_command("collectstatic", "--noinput", "-v", "0")
 
 
+def uvicorn_argv(*, host: str, port: int, workers: int = 1,
+                 forwarded_allow_ips: str = "") -> list[str]:
+    """The web server's command line. X-Forwarded-For/-Proto are believed only from the
+    proxies named by ``--forwarded-allow-ips``: uvicorn's own default trusts them from
+    127.0.0.1, which would let anyone reaching the port through a local relay pick the
+    address that per-IP login limits count."""
+    return [
+        sys.executable, "-m", "uvicorn", "shopkeep.asgi:application",
+        "--host", host, "--port", str(port), "--workers", str(workers),
+        "--lifespan", "off", "--no-server-header",
+        *(["--proxy-headers", "--forwarded-allow-ips", forwarded_allow_ips]
+          if forwarded_allow_ips else ["--no-proxy-headers"]),
+    ]
+
+
+def _warn_per_process_cache(workers: int) -> None:
+    from django.conf import settings
+
+    from shopkeep.core.checks import per_process_cache_warning
+
+    if settings.PRODUCTION and (warning := per_process_cache_warning(workers=workers)):
+        print(warning, file=sys.stderr, flush=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from shopkeep.conf import bind_origin
 
@@ -154,13 +202,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         children.append(subprocess.Popen([*base, "worker"]))  # noqa: S603
         children.append(subprocess.Popen([*base, "scheduler"]))  # noqa: S603
         children.append(subprocess.Popen([*base, "dispatcher"]))  # noqa: S603
-    server = subprocess.Popen([  # noqa: S603
-        sys.executable, "-m", "uvicorn", "shopkeep.asgi:application",
-        "--host", args.host, "--port", str(args.port), "--workers", str(args.workers),
-        "--lifespan", "off", "--no-server-header",
-        *(["--proxy-headers", "--forwarded-allow-ips", args.forwarded_allow_ips]
-          if args.forwarded_allow_ips else []),
-    ])
+    _warn_per_process_cache(args.workers)
+    server = subprocess.Popen(uvicorn_argv(  # noqa: S603
+        host=args.host, port=args.port, workers=args.workers,
+        forwarded_allow_ips=args.forwarded_allow_ips))
     children.append(server)
     extras = _start_demo_agent() if args.demo_agent else []
     print(f"Shopkeep listening on {os.environ['SHOPKEEP_SERVE_ORIGIN']} "
@@ -244,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--interval", type=float, default=1.0)
     worker.add_argument("--batch", action="store_true", help="run what is due, then exit")
     worker.set_defaults(func=cmd_worker)
+
+    jobs = sub.add_parser("jobs", help="background tasks: counts, leases, latest failures")
+    jobs.add_argument("--json", action="store_true")
+    jobs.set_defaults(func=cmd_jobs)
 
     scheduler = sub.add_parser("scheduler", help="enqueue periodic jobs when due")
     scheduler.add_argument("--tick", type=float, default=5.0)

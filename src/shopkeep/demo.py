@@ -18,10 +18,12 @@ from shopkeep.catalog.services import (
     product_create,
 )
 from shopkeep.core.absolute import absolute_url
+from shopkeep.promotions.demo import seed_demo_promotions
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Membership, Role, Store
 from shopkeep.stores.services import store_create
 from shopkeep.support.demo import seed_demo_tickets
+from shopkeep.themes.demo import seed_demo_storefront
 
 DEMO_OWNER = "owner@demo.shopkeep.test"
 DEMO_STAFF = "staff@demo.shopkeep.test"
@@ -56,7 +58,10 @@ def demo_seed() -> dict[str, str]:
     if not Product.objects.filter(store=store).exists():
         _seed_catalog(store, Actor.for_user(owner))
     seed_demo_tickets(store=store, owner=owner)
+    seed_demo_storefront(store=store, actor=Actor.for_user(owner))
+    promotions = seed_demo_promotions(store=store, actor=Actor.for_user(owner))
     return {
+        **promotions,
         "storefront_url": absolute_url(reverse("storefront:home", args=[store.slug])),
         "store_url": absolute_url(reverse("dashboard:overview", args=[store.slug])),
         "owner_email": DEMO_OWNER,

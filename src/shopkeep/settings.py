@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -51,6 +52,21 @@ SITE_URL = (site_url_check(env_str("SHOPKEEP_SITE_URL")) if SITE_URL_CONFIGURED
                 env_int("SHOPKEEP_PORT", 8000, minimum=1, maximum=65535)),
                 name="SHOPKEEP_SERVE_ORIGIN"))
 
+# Store domains (docs/storefront.md). With SHOPKEEP_STORE_DOMAIN=shops.example.com each store
+# is also served at <slug>.shops.example.com; custom domains are verified by DNS and served
+# once verified (they are checked against the database, not ALLOWED_HOSTS).
+SHOPKEEP_STORE_DOMAIN = env_str("SHOPKEEP_STORE_DOMAIN", "").lower().strip(".")
+if SHOPKEEP_STORE_DOMAIN:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, f".{SHOPKEEP_STORE_DOMAIN}"]
+# What a custom domain's CNAME must point at: the platform's public host by default.
+SHOPKEEP_CNAME_TARGET = env_str(
+    "SHOPKEEP_CNAME_TARGET", urlsplit(SITE_URL).hostname or "").lower().strip(".")
+# Resolvers for domain verification ("host" or "host:port"); empty: the system's resolvers.
+SHOPKEEP_DNS_NAMESERVERS = env_list("SHOPKEEP_DNS_NAMESERVERS")
+PLATFORM_HOSTS = frozenset(
+    {urlsplit(SITE_URL).hostname or "", *(h for h in ALLOWED_HOSTS if not h.startswith("."))}
+    - {"", "*"})
+
 if PRODUCTION:
     problems = []
     if len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET or len(set(SECRET_KEY)) < 5:
@@ -64,6 +80,11 @@ if PRODUCTION:
                         "(e-mailed links and the agent config use it)")
     elif not SITE_URL.startswith("https://"):
         problems.append("SHOPKEEP_SITE_URL must be an https:// URL (cookies are Secure)")
+    # It would let any store aim webhooks at the platform's own network (databases, metadata
+    # services): a development and test switch only.
+    if env_bool("SHOPKEEP_WEBHOOK_ALLOW_PRIVATE", default=False):
+        problems.append("SHOPKEEP_WEBHOOK_ALLOW_PRIVATE must be off (it lets any store send "
+                        "webhooks to private and loopback addresses)")
     if problems:
         raise ImproperlyConfigured("Production mode refuses to start: " + "; ".join(problems))
 
@@ -98,6 +119,11 @@ INSTALLED_APPS = [
     "shopkeep.support",
     "shopkeep.webhooks",
     "shopkeep.notifications",
+    "shopkeep.themes",
+    # Bundled themes; the operator may install more (SHOPKEEP_EXTRA_THEMES, docs/themes.md).
+    "shopkeep.themes.default",
+    "shopkeep.themes.midnight",
+    *env_list("SHOPKEEP_EXTRA_THEMES"),
     "shopkeep.storefront",
     "shopkeep.dashboard",
     "shopkeep.staff",
@@ -105,6 +131,8 @@ INSTALLED_APPS = [
 
 # Every middleware here is async-capable, so ASGI requests never hop to a thread per request.
 MIDDLEWARE = [
+    # First: store hosts are routed (and custom domains validated) before get_host() runs.
+    "shopkeep.themes.hosts.StoreHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "shopkeep.core.middleware.ContentSecurityPolicyMiddleware",
@@ -172,6 +200,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 
 # django-allauth: e-mail is the login, verification is mandatory, 2FA is TOTP + recovery codes.
+ACCOUNT_ADAPTER = "shopkeep.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -269,6 +298,9 @@ if PRODUCTION:
 
 # Agent API: requests a minute per game server before 429 (0 turns the limit off).
 SHOPKEEP_AGENT_RATE_LIMIT = env_int("SHOPKEEP_AGENT_RATE_LIMIT", 600, minimum=0)
+# Idle agent polls answered from memory ahead of Django's stack (delivery/fastpath.py); off
+# only to measure the difference or rule it out.
+SHOPKEEP_AGENT_FASTPATH = env_bool("SHOPKEEP_AGENT_FASTPATH", default=True)
 # The newest agent release, told to agents in the heartbeat answer (empty: the installed
 # shopkeep-agent distribution's version; delivery/versions.py).
 SHOPKEEP_AGENT_LATEST_VERSION = env_str("SHOPKEEP_AGENT_LATEST_VERSION", "")

@@ -10,7 +10,10 @@ from django.views.defaults import bad_request
 from shopkeep.api import api
 from shopkeep.core import views as core_views
 from shopkeep.storefront import views as storefront_views
+from shopkeep.storefront import views_extra as storefront_extra
+from shopkeep.storefront import views_pay as storefront_pay
 from shopkeep.support import views as support_views
+from shopkeep.themes import views as themes_views
 
 urlpatterns = [
     path("", lambda request: redirect("dashboard:home"), name="root"),
@@ -20,10 +23,14 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("shopkeep.dashboard.urls")),
     path("staff/", include("shopkeep.staff.urls")),
+    # The sandbox's hosted page in the store's theme (same path and name as in payments).
+    path("pay/sandbox/<str:session_id>/", storefront_pay.sandbox_pay_branded),
     path("pay/", include("shopkeep.payments.urls")),
     path("s/", include("shopkeep.storefront.urls")),
     path("media/product-images/<str:name>", storefront_views.product_image,
          name="product_image"),
+    path("media/store-images/<str:name>", storefront_extra.store_image, name="store_image"),
+    path("tls/ask", themes_views.tls_ask, name="tls_ask"),
     path("support/attachments/<str:token>/<str:filename>", support_views.attachment_signed,
          name="support_attachment_signed"),
     path("support/survey/<str:token>/", support_views.survey, name="support_survey"),

@@ -39,7 +39,8 @@ def test_customer_pays_after_a_decline_and_the_owner_refunds(live_server, page):
     page.fill("input[name=card_number]", "4242 4242 4242 4242")
     page.click("button:has-text('Pay')")
     page.wait_for_url(re.compile(r"/s/shop/order/"))
-    assert "paid" in page.inner_text("[data-testid=order-status]")
+    assert "paid" in page.inner_text("[data-testid=order-status]").lower()
+    order_page = page.url
     order = Order.objects.get(store=store)
     assert order.payment_status == "paid" and order.is_test_order
 
@@ -62,4 +63,10 @@ def test_customer_pays_after_a_decline_and_the_owner_refunds(live_server, page):
     assert "succeeded" in page.inner_text("[data-testid=refund-row]")
     order.refresh_from_db()
     assert order.status == "refunded"
+
+    # The buyer's order page tells the truth: refunded, never "delivered".
+    page.goto(order_page)
+    status = page.inner_text("[data-testid=order-status]")
+    assert "Refunded in full" in status and "delivered" not in status.lower()
+    assert page.get_attribute("[data-testid=order-live]", "data-state") == "refunded"
     assert not page.csp_violations

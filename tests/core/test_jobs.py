@@ -120,3 +120,25 @@ def test_a_finished_task_leaves_no_lease_and_a_failing_one_is_recorded_failed(mo
     assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == ["FAILED",
                                                                             "SUCCESSFUL"]
     assert not JobLease.objects.exists()
+
+
+def test_jobs_status_shows_counts_leases_and_lease_expired_failures(capsys):
+    from shopkeep.cli import main
+    from shopkeep.core.jobs import jobs_status
+
+    clear_expired_sessions.enqueue()
+    clear_expired_sessions.enqueue()
+    _claimed()
+    status = jobs_status()
+    assert status["counts"] == {"READY": 1, "RUNNING": 1}
+    assert [lease["worker"] for lease in status["leases"]] == ["w1"]
+    assert status["failed"] == []
+    for attempt in range(2, 4):
+        jobs_sweep(now=timezone.now() + timedelta(seconds=31))
+        _claimed(worker_id=f"w{attempt}")
+    jobs_sweep(now=timezone.now() + timedelta(seconds=31))
+    status = jobs_status()
+    assert [row["error"] for row in status["failed"]] == [LEASE_EXPIRED]
+    assert main(["jobs"]) == 0
+    out = capsys.readouterr().out
+    assert "failed" in out and LEASE_EXPIRED in out

@@ -93,6 +93,32 @@ def test_command_editor_refuses_an_unknown_placeholder_and_keeps_the_old_command
     assert commands == [["lp user {player} parent remove vip"]]
 
 
+def test_command_editor_warns_about_a_leading_slash_and_a_capitalised_placeholder(
+        owner_client, product):
+    url = reverse("dashboard:product_actions", args=["shop", product.pk, "purchase"])
+    response = owner_client.post(url, {
+        "action-TOTAL_FORMS": "1", "action-INITIAL_FORMS": "0",
+        "action-0-commands": "/lp user {Player} parent add vip\ngive {player} diamond 1"},
+        follow=True)
+    assert response.status_code == 200
+    warnings = response.content.decode().split('data-testid="command-warnings"')[1]
+    warnings = warnings.split("</ul>")[0]
+    assert "Line 1 starts with “/”" in warnings
+    assert "{Player} is not a placeholder" in warnings and "did you mean {player}?" in warnings
+    assert "Line 2" not in warnings
+    # Warnings, not errors: saved as typed.
+    action = DeliveryAction.objects.get(product=product, trigger="purchase")
+    assert action.commands == ["/lp user {Player} parent add vip", "give {player} diamond 1"]
+
+
+def test_command_editor_shows_no_warning_for_clean_commands(owner_client, product):
+    url = reverse("dashboard:product_actions", args=["shop", product.pk, "purchase"])
+    response = owner_client.post(url, {
+        "action-TOTAL_FORMS": "1", "action-INITIAL_FORMS": "0",
+        "action-0-commands": "lp user {player} parent add vip"}, follow=True)
+    assert b"command-warnings" not in response.content
+
+
 def test_unknown_trigger_redirects_to_purchase_commands(owner_client, product):
     response = owner_client.get(reverse("dashboard:product_actions",
                                         args=["shop", product.pk, "teleport"]))

@@ -260,3 +260,17 @@ def test_pages_have_no_side_effect_on_get(client, shop, shop_owner, state):
 def test_login_uses_the_real_login_page(shop):
     # Guards the redirect target used above: the login page exists and renders.
     assert Client().get(reverse("account_login")).status_code == 200
+
+
+def test_a_bad_store_address_is_explained_under_its_own_field_in_the_help_texts_words(client):
+    from tests.factories import make_user
+
+    client.force_login(make_user("fresh@example.com"))
+    response = client.post("/dashboard/new-store/", {"name": "Blocky", "slug": "Bad Address!",
+                                                     "currency": "USD", "time_zone": "UTC"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    error = html.index('id="id_slug_error"')
+    assert html.index('name="slug"') < error < html.index('name="currency"')
+    assert "3 to 50 lower-case letters, digits or dashes" in html[error:error + 300]
+    assert "“slug”" not in html

@@ -178,6 +178,16 @@ def test_a_command_failed_for_good_does_not_hold_the_player_forever(
     assert [x["id"] for x in world["agent"].pending().json()["commands"]] == [b.pk]
 
 
+def test_a_command_awaiting_review_does_not_hold_the_players_later_purchases(
+        world, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    first = paid_order(world["store"], world["product"], capture=capture)
+    second = paid_order(world["store"], world["product"], capture=capture)
+    (a,), (b,) = commands_of(first), commands_of(second)
+    world["agent"].fail(a.pk, "crashed", error_code=CRASH, retryable=False)
+    assert [x["id"] for x in world["agent"].pending().json()["commands"]] == [b.pk]
+
+
 def test_delay_after_join_is_copied_to_the_command(db, django_capture_on_commit_callbacks):
     store = make_shop()
     add_server(store)

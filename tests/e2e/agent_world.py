@@ -86,6 +86,7 @@ class World:
         self.sim_log = tmp / "simulator.log"
         self.control_port = 0
         self.rcon_port = 0
+        self.sim_ports: dict[str, Any] = {}
         self.shop: dict[str, Any] = {}
 
     # -- platform ----------------------------------------------------------------------
@@ -130,15 +131,16 @@ class World:
         self.platform = None
 
     # -- simulator ---------------------------------------------------------------------
-    def start_simulator(self, players: str = "") -> None:
+    def start_simulator(self, players: str = "", extra: tuple[str, ...] = ()) -> None:
         self.simulator = subprocess.Popen(
             [sys.executable, "-m", "shopkeep_agent.simulator", "--rcon-port", "0",
              "--rcon-password", RCON_PASSWORD, "--control-port", "0",
-             "--log", str(self.sim_log), "--players", players],
+             "--log", str(self.sim_log), "--players", players, *extra],
             env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, start_new_session=True)
         ready = json.loads(self.simulator.stdout.readline())
         self.rcon_port, self.control_port = ready["rcon_port"], ready["control_port"]
+        self.sim_ports = ready
 
     def sim(self, op: str, name: str) -> None:
         subprocess.run([sys.executable, "-m", "shopkeep_agent.simulator", op, name,
@@ -156,7 +158,7 @@ class World:
     # -- agent -------------------------------------------------------------------------
     def agent_config(self, name: str = "agent", *, rcon_port: int | None = None,
                      long_poll: bool = True, poll_seconds: int | None = None,
-                     **secrets: str) -> Path:
+                     game: str | None = None, **secrets: str) -> Path:
         folder = self.tmp / name
         folder.mkdir(exist_ok=True)
         path = folder / "shopkeep-agent.toml"
@@ -167,13 +169,13 @@ class World:
             f'server_secret = "{secrets.get("server_secret", self.shop["server_secret"])}"\n'
             f"poll_seconds = {poll_seconds or self.poll_seconds}\n"
             f"long_poll = {'true' if long_poll else 'false'}\n"
-            "[game]\n"
-            'type = "source_rcon"\n'
-            f"port = {rcon_port or self.rcon_port}\n"
-            f'password = "{RCON_PASSWORD}"\n'
-            "timeout = 5\n"
             "[agent]\n"
-            f"online_check_seconds = {self.online_check_seconds}\n")
+            f"online_check_seconds = {self.online_check_seconds}\n"
+            + (game or "[game]\n"
+               'type = "source_rcon"\n'
+               f"port = {rcon_port or self.rcon_port}\n"
+               f'password = "{RCON_PASSWORD}"\n'
+               "timeout = 5\n"))
         return path
 
     def start_agent(self, name: str = "agent", **secrets: Any) -> subprocess.Popen:

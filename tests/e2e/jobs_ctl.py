@@ -176,7 +176,9 @@ def cmd_books(args: argparse.Namespace) -> dict:
         }
     tasks = Counter(f"{path.rsplit('.', 1)[-1]}:{status}" for path, status in
                     DBTaskResult.objects.values_list("task_path", "status"))
+    runs = [len(ids) for ids in DBTaskResult.objects.values_list("worker_ids", flat=True)]
     return {"orders": orders, "tasks": dict(tasks), "leases": JobLease.objects.count(),
+            "most_runs_of_one_task": max(runs, default=0),
             "notices_unprocessed": GatewayEvent.objects.filter(
                 processed_at__isnull=True).count()}
 

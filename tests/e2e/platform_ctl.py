@@ -9,6 +9,7 @@ Prints one JSON document.
     python -m tests.e2e.platform_ctl buy --product ID --player Steve [--count N]
     python -m tests.e2e.platform_ctl refund --order ORD-...
     python -m tests.e2e.platform_ctl poison --command ID --player 'Steve;op Steve'
+    python -m tests.e2e.platform_ctl rotate --what store|server --server ID
     python -m tests.e2e.platform_ctl status
 """
 
@@ -123,6 +124,21 @@ def cmd_poison(args: argparse.Namespace) -> dict:
     return {"command": command.pk}
 
 
+def cmd_rotate(args: argparse.Namespace) -> dict:
+    """Rotate the store secret (--what store) or a server's secret (--what server)."""
+    from shopkeep.delivery.models import GameServer
+    from shopkeep.delivery.services import server_rotate_secret, store_secret_rotate
+    from shopkeep.stores.audit import Actor
+
+    server = GameServer.objects.select_related("store").get(pk=args.server)
+    store = server.store
+    owner = store.memberships.filter(role="owner").select_related("user").first().user
+    actor = Actor.for_user(owner)
+    if args.what == "store":
+        return {"secret": store_secret_rotate(store=store, actor=actor)}
+    return {"secret": server_rotate_secret(store=store, actor=actor, server=server)}
+
+
 def cmd_status(args: argparse.Namespace) -> dict:
     from shopkeep.delivery.models import DeliveryCommand
     from shopkeep.events.models import Event
@@ -159,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     poison.add_argument("--command", type=int, required=True)
     poison.add_argument("--player", required=True)
     poison.set_defaults(func=cmd_poison)
+    rotate = sub.add_parser("rotate")
+    rotate.add_argument("--what", choices=["store", "server"], required=True)
+    rotate.add_argument("--server", type=int, required=True)
+    rotate.set_defaults(func=cmd_rotate)
     sub.add_parser("status").set_defaults(func=cmd_status)
     args = parser.parse_args(argv)
     _django()

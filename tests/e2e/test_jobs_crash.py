@@ -276,3 +276,25 @@ def test_every_periodic_job_and_notice_is_done_once_across_worker_kills(tmp_path
               f"outcome once")
     finally:
         world.stop()
+
+
+def test_a_task_running_longer_than_its_lease_is_renewed_not_run_twice(tmp_path,
+                                                                      database_url):
+    """The other side of leases: a slow task (3 lease periods) keeps its lease alive, so
+    a second worker sweeping meanwhile never starts it again."""
+    world = JobsWorld(tmp_path, database_url)
+    try:
+        world.setup()
+        enqueued = world.jobs("enqueue-periodic")["enqueued"]
+        slow = world.start_worker(f"task.claimed=sleep:{3 * LEASE}")
+        world.wait_for_log("started on queues")
+        other = world.start_worker()  # sweeps every second while the slow one works
+        books = wait_for(world.drained, timeout=240, interval=1, what="all tasks done")
+        assert books["most_runs_of_one_task"] == 1, books
+        assert set(books["tasks"]) == {f"{k.split(':')[0]}:SUCCESSFUL" for k in books["tasks"]}
+        assert sum(books["tasks"].values()) == len(enqueued)
+        for proc in (slow, other):
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+    finally:
+        world.stop()

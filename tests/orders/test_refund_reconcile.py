@@ -18,11 +18,12 @@ from shopkeep.orders.models import Order, Refund
 from shopkeep.orders.refunds import refund_key
 from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.payments.gateways.base import GatewayError
-from shopkeep.payments.gateways.sandbox import SandboxGateway
-from shopkeep.payments.models import SandboxCharge, SandboxRefund
+from shopkeep.payments.gateways.sandbox import CARD_SLOW_REFUNDS, SandboxGateway
+from shopkeep.payments.models import GatewayEvent, SandboxCharge, SandboxRefund
 from shopkeep.payments.refund_reconcile import refunds_reconcile
+from shopkeep.payments.services import notice_process
 from shopkeep.stores.audit import Actor
-from tests.commerce import make_product, make_shop, paid_order
+from tests.commerce import make_product, make_shop, paid_order, pay, place_order
 from tests.factories import owner_of
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +114,63 @@ def test_an_uncertain_gateway_error_leaves_the_refund_pending_for_reconciliation
     refund.refresh_from_db()
     assert refund.status == "succeeded"
     assert Order.objects.get(pk=order.pk).refunded_amount == Decimal("10.00")
+
+
+@pytest.fixture
+def slow(django_capture_on_commit_callbacks):
+    """An order paid with the sandbox card whose refunds stay pending for a while."""
+    store = make_shop()
+    order = place_order(store, make_product(store))
+    assert pay(order, CARD_SLOW_REFUNDS, capture=django_capture_on_commit_callbacks)[0]
+    return order
+
+
+def _settle_at_the_gateway(capture, *, notice: bool) -> int:
+    later = timezone.now() + timedelta(seconds=31)
+    with capture(execute=notice):
+        return SandboxGateway().settle_slow_refunds(now=later)
+
+
+def test_a_refund_the_gateway_reports_pending_is_settled_by_its_notice(
+        slow, django_capture_on_commit_callbacks):
+    refund = _request(slow, minutes_ago=0)
+    assert refund_execute(refund_id=refund.pk) == "pending at the gateway"
+    refund.refresh_from_db()
+    assert refund.status == "pending" and refund.gateway_refund_id.startswith("re_test_")
+    assert _refunded_events(slow) == 0
+    assert _settle_at_the_gateway(django_capture_on_commit_callbacks, notice=True) == 1
+    refund.refresh_from_db()
+    assert refund.status == "succeeded" and Refund.objects.count() == 1
+    assert Order.objects.get(pk=slow.pk).refunded_amount == Decimal("10.00")
+    assert _refunded_events(slow) == 1
+
+
+def test_a_pending_refund_whose_notice_was_lost_is_settled_by_reconciliation(
+        slow, django_capture_on_commit_callbacks):
+    refund = _request(slow)
+    # The worker died after the gateway answered "pending", before it stored the id:
+    SandboxGateway().refund(payment_id=slow.gateway_payment_id, amount_minor=1000,
+                            currency="USD", reason="test", idempotency_key=refund_key(refund))
+    assert refunds_reconcile() == []  # still pending at the gateway: ask again later
+    refund.refresh_from_db()
+    assert refund.status == "pending" and refund.gateway_refund_id == SandboxRefund.objects.get().id
+    _settle_at_the_gateway(django_capture_on_commit_callbacks, notice=False)  # notice lost
+    assert refunds_reconcile() == [f"refund {refund.pk}: settled from the gateway"]
+    assert _refunded_events(slow) == 1
+    # The notice turns up after all (the worker applies it): nothing more happens.
+    event = GatewayEvent.objects.get(kind="refund.succeeded")
+    assert notice_process(event_id=event.pk) == "refund already settled"
+    assert _refunded_events(slow) == 1 and Refund.objects.count() == 1
+    assert Order.objects.get(pk=slow.pk).refunded_amount == Decimal("10.00")
+
+
+def test_the_notice_settles_our_refund_by_its_key_even_when_its_id_was_never_stored(
+        slow, django_capture_on_commit_callbacks):
+    refund = _request(slow, minutes_ago=0)
+    SandboxGateway().refund(payment_id=slow.gateway_payment_id, amount_minor=1000,
+                            currency="USD", reason="test", idempotency_key=refund_key(refund))
+    _settle_at_the_gateway(django_capture_on_commit_callbacks, notice=True)
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert Refund.objects.count() == 1  # not mistaken for a refund made elsewhere
+    assert _refunded_events(slow) == 1

@@ -87,7 +87,7 @@ def test_plan_tables_match_the_seed() -> None:
     for plan in ("free", "starter"):
         assert PLAN_SCHEDULES[plan] == Schedule(MONDAY_TO_FRIDAY, time(9), time(17))
     assert PLAN_SCHEDULES["growth"] == Schedule(MONDAY_TO_FRIDAY, time(9), time(19))
-    assert PLAN_SCHEDULES["pro"] == Schedule(EVERY_DAY, time(8), time(22), closed_on_holidays=False)
+    assert PLAN_SCHEDULES["pro"] == Schedule(EVERY_DAY, time(8), time(22), observed_days=False)
     assert all(s.tz is NEW_YORK for s in PLAN_SCHEDULES.values())
     assert str(NEW_YORK) == "America/New_York"
 
@@ -158,10 +158,26 @@ def test_closed_days_returns_a_copy() -> None:
     assert date(2026, 12, 25) in closed_days(2026)
 
 
-def test_pro_stays_open_on_holidays_and_a_closing_seven_day_desk_closes_both_dates() -> None:
-    assert is_open(ny(2026, 12, 25, 10), PRO)
-    assert is_open(ny(2026, 7, 3, 10), PRO)
+def test_pro_observes_the_holidays_on_their_actual_dates() -> None:
+    """Seed 000: "We observe major US holidays", for every plan's business hours."""
+    assert not is_open(ny(2026, 12, 25, 10), PRO)
+    assert not is_open(ny(2027, 1, 1, 10), PRO)
+    assert not is_open(ny(2026, 11, 26, 10), PRO)  # Thanksgiving
+    assert not is_open(ny(2026, 7, 4, 10), PRO)  # a Saturday: Pro works Saturdays
+    assert is_open(ny(2026, 7, 3, 10), PRO)  # its observed Friday is a working day for Pro
+    assert is_open(ny(2026, 11, 27, 10), PRO)
     assert not is_open(ny(2026, 12, 25, 10), FREE)
+    assert not is_open(ny(2026, 7, 3, 10), FREE)
+    # A Pro ticket opened on Christmas Eve at 20:00 (4 h target) is due on the 26th at 10:00.
+    assert local(add_business_time(ny(2026, 12, 24, 20), 4 * H, PRO)) == ny(2026, 12, 26, 10)
+
+
+def test_every_plan_is_closed_on_christmas() -> None:
+    for plan, schedule in PLAN_SCHEDULES.items():
+        assert not is_open(ny(2026, 12, 25, 12), schedule), plan
+
+
+def test_a_seven_day_desk_with_observed_days_closes_both_dates() -> None:
 
     closing = Schedule(EVERY_DAY, time(8), time(22), closed_on_holidays=True)
     assert open_window(date(2026, 7, 3), closing) is None
@@ -253,7 +269,8 @@ def test_business_time_between_skips_nights_weekends_and_holidays() -> None:
     assert business_time_between(ny(2026, 4, 6, 0), ny(2026, 4, 13, 0), FREE) == 40 * H
     assert business_time_between(ny(2026, 11, 23, 0), ny(2026, 11, 30, 0), FREE) == 32 * H
     assert business_time_between(ny(2026, 11, 23, 0), ny(2026, 11, 30, 0), GROWTH) == 40 * H
-    assert business_time_between(ny(2026, 12, 21, 0), ny(2027, 1, 4, 0), PRO) == 14 * 14 * H
+    # Two weeks of 14 h days less Christmas Day and New Year's Day.
+    assert business_time_between(ny(2026, 12, 21, 0), ny(2027, 1, 4, 0), PRO) == 12 * 14 * H
     assert business_time_between(ny(2026, 4, 6, 18), ny(2026, 4, 7, 8), FREE) == timedelta(0)
 
 

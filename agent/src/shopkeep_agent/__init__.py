@@ -3,4 +3,4 @@ server, at most once per server (see docs/agent.md)."""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,4 +1,4 @@
-"""The ``shopkeep-agent`` command: run, check, queue, version, simulate."""
+"""The ``shopkeep-agent`` command: run, check, queue, init, adapters, version, simulate."""
 
 from __future__ import annotations
 
@@ -134,6 +134,37 @@ def cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adapters(args: argparse.Namespace) -> int:
+    from .adapters.registry import ADAPTERS
+
+    width = max(len(k) for k in ADAPTERS)
+    for info in ADAPTERS.values():
+        print(f"{info.type:<{width}}  {info.protocol}")
+        print(f"{'':<{width}}  games:    {info.games}")
+        print(f"{'':<{width}}  settings: {info.settings}")
+    print("\nFull table: docs/agent-adapters.md")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .init import InitError, run_init
+
+    try:
+        config = run_init(connection=args.connection, directory=args.dir, force=args.force)
+    except (InitError, EOFError, KeyboardInterrupt) as exc:
+        print(f"shopkeep-agent init: {exc or 'cancelled'}", file=sys.stderr)
+        return 2
+    if args.no_check:
+        return 0
+    print("checking the new configuration:")
+    try:
+        loaded = load_config(str(config))
+    except ConfigError as exc:
+        print(f"config      FAIL  {exc}")
+        return 1
+    return 0 if asyncio.run(_check(loaded)) else 1
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from . import simulator
 
@@ -158,6 +189,16 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--recent", type=int, default=10, help="journal entries to show")
     queue.set_defaults(func=cmd_queue)
     sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
+    sub.add_parser("adapters", help="list the game adapters and the games they serve"
+                   ).set_defaults(func=cmd_adapters)
+    init = sub.add_parser("init", help="write a configuration from the dashboard's connection "
+                          "string, then check it")
+    init.add_argument("connection", nargs="?", help="shopkeep+https://... (asked if omitted)")
+    init.add_argument("--dir", default=".", help="where to write agent.toml and the secret "
+                      "files (default: here)")
+    init.add_argument("--force", action="store_true", help="replace existing files")
+    init.add_argument("--no-check", action="store_true", help="do not run check afterwards")
+    init.set_defaults(func=cmd_init)
     simulate = sub.add_parser("simulate", help="run the game-server simulator (see --help)",
                               add_help=False)
     simulate.add_argument("rest", nargs=argparse.REMAINDER)

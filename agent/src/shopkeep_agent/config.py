@@ -28,7 +28,7 @@ JOURNAL_NAME = "shopkeep-agent-journal.sqlite3"
 # numeric-looking password is never turned into an int.
 _NUMERIC_GAME_KEYS = {"port", "timeout", "webrcon_port", "rcon_port"}
 # Keys that may be given as ``<key>_file`` (the file's stripped content is the value).
-_SECRET_KEYS = {"store_secret", "server_secret", "password"}
+_SECRET_KEYS = {"store_secret", "server_secret", "password", "api_key"}
 
 
 def _secret_key(key: str) -> str | None:
@@ -136,7 +136,7 @@ def _game_settings(game: dict[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"game.{key} must be a number, got {value!r}") from None
         out[key] = value
     if not out.get("type"):
-        raise ConfigError("game.type is required (source_rcon, webrcon or stdin)")
+        raise ConfigError("game.type is required (shopkeep-agent adapters lists them)")
     return out
 
 
@@ -169,6 +169,9 @@ def load_config(path: str | None = None,
     platform = _resolve_files(dict(data.get("platform", {})), "platform", base, watched)
     agent = _resolve_files(dict(data.get("agent", {})), "agent", base, watched)
     game = _resolve_files(dict(data.get("game", {})), "game", base, watched)
+    if isinstance(game.get("players"), dict):
+        # The panel adapter's player source is another adapter's settings ([game.players]).
+        game["players"] = _resolve_files(dict(game["players"]), "game.players", base, watched)
     cwd = Path.cwd()
     for key, value in _env_section(env, ENV_PREFIX + "GAME_", cwd, watched).items():
         game[key] = value

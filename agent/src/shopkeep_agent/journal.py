@@ -5,8 +5,12 @@ with a full fsync *before* sending the command to the game, and writes the resul
 From that it follows:
 
 - A row "started" with no result means the agent died mid-execution: whether the game ran
-  the command is unknown, so it is never run again automatically; it is reported failed,
-  not retryable, ``AGENT_CRASHED_DURING_EXECUTION``, for the owner to retry deliberately.
+  the command is unknown. A command the owner marked safe to run again (running it twice
+  has the effect of running it once) is run again: the row is moved to ``recoveries`` and
+  the same attempt may start afresh, an exactly-once effect (at most ``MAX_RERUNS`` times,
+  so a command that itself kills the agent cannot loop). Any other is never run again
+  automatically: it is reported failed, ``AGENT_CRASHED_DURING_EXECUTION``, and waits for
+  the owner's review on the platform (``needs_review``).
 - Results are reported to the platform from the journal until the platform acknowledges
   them, so a crash between executing and reporting loses nothing.
 - A command id the journal has seen is never started again for the same attempt, nor after
@@ -26,6 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 CRASHED = "AGENT_CRASHED_DURING_EXECUTION"
+OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"  # the connection broke after the command was sent
+MAX_RERUNS = 3
 OUTPUT_LIMIT = 4000  # the platform keeps up to 4 KB of output
 
 _SCHEMA = """
@@ -50,6 +56,13 @@ CREATE TABLE IF NOT EXISTS executions (
 );
 CREATE INDEX IF NOT EXISTS executions_unreported
     ON executions (state, reported_at) WHERE reported_at IS NULL;
+CREATE TABLE IF NOT EXISTS recoveries (
+    command_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    recovered_at TEXT NOT NULL
+);
 """
 
 
@@ -78,6 +91,7 @@ class Entry:
     finished_at: str | None
     reported_at: str | None
     report_answer: str
+    safe_to_repeat: bool = False
 
 
 # What to do with a command the platform lists, given what the journal knows.
@@ -105,6 +119,10 @@ class Journal:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
+        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(executions)")}
+        if "safe_to_repeat" not in columns:  # a journal written by an agent before 1.1
+            self.db.execute("ALTER TABLE executions ADD COLUMN safe_to_repeat INTEGER NOT NULL "
+                            "DEFAULT 0")
 
     def close(self) -> None:
         self.db.close()
@@ -143,7 +161,7 @@ class Journal:
 
     # -- writes ------------------------------------------------------------------------
     def start(self, *, command_id: int, attempt: int, type: str, player: str,
-              command: str) -> bool:
+              command: str, safe_to_repeat: bool = False) -> bool:
         """Record "started" durably. False (and nothing written) when the journal refuses:
         the same attempt was seen, or an earlier one ran or is not settled."""
         self.db.execute("BEGIN IMMEDIATE")
@@ -153,8 +171,8 @@ class Journal:
                 return False
             self.db.execute(
                 "INSERT INTO executions (command_id, attempt, type, player, command, state, "
-                "started_at) VALUES (?, ?, ?, ?, ?, 'started', ?)",
-                (command_id, attempt, type, player, command, _now()))
+                "started_at, safe_to_repeat) VALUES (?, ?, ?, ?, ?, 'started', ?, ?)",
+                (command_id, attempt, type, player, command, _now(), int(safe_to_repeat)))
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:
@@ -188,20 +206,47 @@ class Journal:
             return False
         return True
 
-    def recover_crashed(self) -> list[Entry]:
-        """Turn "started" rows without a result into non-retryable failures (run at start,
-        before anything else; the lock guarantees no execution is in flight)."""
+    def recover_crashed(self) -> tuple[list[Entry], list[Entry]]:
+        """Settle "started" rows without a result (run at start, before anything else; the
+        lock guarantees no execution is in flight). Returns (to run again, reported failed):
+        safe-to-repeat rows are moved to ``recoveries`` so the same attempt runs again; the
+        others become failures with an unknown outcome for the owner to review."""
         rows = [_entry(r) for r in self.db.execute(
             "SELECT * FROM executions WHERE state = 'started'").fetchall()]
+        rerun, crashed = [], []
         for row in rows:
-            self.db.execute(
-                "UPDATE executions SET state = 'finished', outcome = 'fail', error = ?, "
-                "error_code = ?, retryable = 0, finished_at = ? "
-                "WHERE command_id = ? AND attempt = ? AND state = 'started'",
-                ("The agent stopped while this command was being executed; it may or may not "
-                 "have run in the game. Check the game, then retry it from the dashboard if "
-                 "needed.", CRASHED, _now(), row.command_id, row.attempt))
-        return rows
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                if row.safe_to_repeat and self.reruns(row.command_id, row.attempt) < MAX_RERUNS:
+                    self.db.execute(
+                        "INSERT INTO recoveries (command_id, attempt, command, started_at, "
+                        "recovered_at) VALUES (?, ?, ?, ?, ?)",
+                        (row.command_id, row.attempt, row.command, row.started_at, _now()))
+                    self.db.execute(
+                        "DELETE FROM executions WHERE command_id = ? AND attempt = ? "
+                        "AND state = 'started'", (row.command_id, row.attempt))
+                    rerun.append(row)
+                else:
+                    self.db.execute(
+                        "UPDATE executions SET state = 'finished', outcome = 'fail', error = ?, "
+                        "error_code = ?, retryable = 0, finished_at = ? "
+                        "WHERE command_id = ? AND attempt = ? AND state = 'started'",
+                        ("The agent stopped while this command was being executed; it may or "
+                         "may not have run in the game. Check the game, then mark it delivered "
+                         "or run it again from the dashboard.", CRASHED, _now(),
+                         row.command_id, row.attempt))
+                    crashed.append(row)
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+        return rerun, crashed
+
+    def reruns(self, command_id: int, attempt: int) -> int:
+        return int(self.db.execute(
+            "SELECT count(*) FROM recoveries WHERE command_id = ? AND attempt = ?",
+            (command_id, attempt)).fetchone()[0])
 
     def unreported(self, limit: int = 500) -> list[Entry]:
         cur = self.db.execute(
@@ -227,12 +272,16 @@ class Journal:
             "sum(outcome = 'confirm') AS confirmed, sum(outcome = 'fail') AS failed, "
             "sum(state = 'finished' AND reported_at IS NULL) AS unreported, "
             "sum(error_code = ?) AS crashed FROM executions", (CRASHED,)).fetchone()
-        return {k: int(row[k] or 0) for k in row.keys()}  # noqa: SIM118 - a Row iterates values
+        counts = {k: int(row[k] or 0) for k in row.keys()}  # noqa: SIM118 - a Row iterates values
+        counts["rerun_after_crash"] = int(
+            self.db.execute("SELECT count(*) FROM recoveries").fetchone()[0])
+        return counts
 
 
 def _entry(row: sqlite3.Row) -> Entry:
     data = dict(row)
     data["retryable"] = bool(data["retryable"])
+    data["safe_to_repeat"] = bool(data.get("safe_to_repeat"))
     return Entry(**data)
 
 

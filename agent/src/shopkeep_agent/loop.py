@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from .adapters.base import Adapter, AdapterError, Player
+from .adapters.base import Adapter, AdapterError, Player, player_matches
 from .backoff import Backoff
 from .client import ApiError, Pending, PlatformClient
 from .config import Config, ConfigError, fingerprint
@@ -55,6 +55,7 @@ class Agent:
         self._duplicate_logged = False
         self._game_down_logged = False
         self._closing: asyncio.Future | None = None
+        self._latest_logged = ""
 
     def _client(self, config: Config) -> PlatformClient:
         return PlatformClient(url=config.url, store_secret=config.store_secret,
@@ -76,10 +77,14 @@ class Agent:
                     loop.add_signal_handler(sig, self.request_stop)
                 except NotImplementedError:  # pragma: no cover - Windows
                     signal.signal(sig, lambda *_: loop.call_soon_threadsafe(self.request_stop))
-        for entry in self.journal.recover_crashed():
+        rerun, crashed = self.journal.recover_crashed()
+        for entry in rerun:
+            log.warning("command #%s attempt %s was in flight when the agent stopped; it is "
+                        "safe to run again, so it runs again", entry.command_id, entry.attempt)
+        for entry in crashed:
             log.error("command #%s attempt %s was in flight when the agent stopped; it will "
-                      "not be run again automatically (reported %s)", entry.command_id,
-                      entry.attempt, "AGENT_CRASHED_DURING_EXECUTION")
+                      "not be run again automatically (reported %s; the owner reviews it)",
+                      entry.command_id, entry.attempt, "AGENT_CRASHED_DURING_EXECUTION")
         log.info("shopkeep-agent %s polling %s as instance %s (%s)", _version(),
                  self.config.url, self.instance_id,
                  f"long-poll {self.config.wait_seconds}s" if self.config.wait_seconds
@@ -169,23 +174,40 @@ class Agent:
 
         async def online() -> list[Player] | None:
             if not snapshot:
-                snapshot.append(await self._players())
+                players = await self._players()
+                if players is not None:
+                    self.runner.joins.note(players)
+                snapshot.append(players)
             return snapshot[0]
 
         waiting: dict[int, Command] = {}
+        # Queue order per player: once one of a player's commands waits or fails in this
+        # pass, their later ones wait too (the platform then holds them back as well).
+        held: list[Player] = []
         for cmd in self.commands:
             if self.stop_event.is_set():
                 break  # SIGTERM: the command in hand (if any) is finished; report and exit
+            if cmd.player is not None and any(player_matches(cmd.player, p) for p in held):
+                waiting[cmd.id] = cmd
+                continue
             outcome = await self.runner.handle(cmd, online)
             if outcome in (EXECUTED, RECORDED):
                 done += 1
+                if cmd.player is not None and not self._confirmed(cmd):
+                    held.append(cmd.player)
             elif outcome == WAITING:
                 waiting[cmd.id] = cmd
+                if cmd.player is not None:
+                    held.append(cmd.player)
         for cid, cmd in waiting.items():
             if cid not in self.waiting:
                 log.info("command #%s waits for %s to come online", cid, cmd.player_label)
         self.waiting = waiting
         return done
+
+    def _confirmed(self, cmd: Command) -> bool:
+        return any(e.attempt == cmd.attempt and e.outcome == "confirm"
+                   for e in self.journal.entries_for(cmd.id))
 
     async def _players(self) -> list[Player] | None:
         try:
@@ -204,6 +226,11 @@ class Agent:
         players = await self._players() or []
         answer = await self._interruptible(self.client.heartbeat(
             [{"name": p.name, "uuid": p.uuid, "steam_id": p.steam_id} for p in players]))
+        latest = answer.get("latest_agent_version")
+        if isinstance(latest, str) and latest != self._latest_logged and _older(_version(), latest):
+            log.warning("shopkeep-agent %s is out of date: %s is available (see docs/agent.md, "
+                        "Upgrading)", _version(), latest[:32])
+            self._latest_logged = latest
         seconds = answer.get("next_heartbeat_seconds")
         if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
             self.heartbeat_seconds = max(30.0, min(600.0, float(seconds)))
@@ -298,6 +325,15 @@ class Agent:
         except asyncio.TimeoutError:
             return
         raise Stopping()
+
+
+def _older(mine: str, latest: str) -> bool:
+    def parse(text: str) -> tuple[int, ...] | None:
+        parts = text.split(".")[:3]
+        return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+
+    a, b = parse(mine), parse(latest)
+    return a is not None and b is not None and a < b
 
 
 def _version() -> str:

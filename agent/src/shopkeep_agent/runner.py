@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from .adapters.base import Adapter, AdapterError, Player, player_matches
-from .journal import RECONFIRM, RUN, Journal
+from .journal import OUTCOME_UNKNOWN, RECONFIRM, RUN, Journal
 from .placeholders import UnsafePlaceholder, render
 
 log = logging.getLogger("shopkeep_agent")
@@ -29,6 +30,9 @@ class Command:
     placeholders: dict[str, Any]
     require_online: bool
     player: Player | None
+    # The owner's word that running it twice has the effect of running it once.
+    safe_to_repeat: bool = False
+    delay_after_join: int = 0
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Command:
@@ -49,9 +53,13 @@ class Command:
         if isinstance(who, dict) and (who.get("name") or who.get("uuid") or who.get("steam_id")):
             player = Player(name=str(who.get("name") or ""), uuid=who.get("uuid") or None,
                             steam_id=who.get("steam_id") or None)
+        delay = raw.get("delay_after_join") or 0
+        if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 86400:
+            raise ValueError(f"command #{command_id}: delay_after_join must be 0 to 86400 s")
         return cls(id=command_id, attempt=attempt, type=str(raw.get("type") or "purchase"),
                    template=template, placeholders=values,
-                   require_online=bool(raw.get("require_online")), player=player)
+                   require_online=bool(raw.get("require_online")), player=player,
+                   safe_to_repeat=raw.get("safe_to_repeat") is True, delay_after_join=delay)
 
     @property
     def player_label(self) -> str:
@@ -66,10 +74,37 @@ def _retryable(error_code: str) -> bool:
     return error_code != "UNKNOWN_COMMAND"
 
 
+class JoinClock:
+    """When the agent first saw each online player (monotonic seconds), for commands with a
+    delay after joining. A player who leaves is forgotten, so a rejoin starts the clock
+    again. A player online when the agent starts counts from then: the delay is never
+    shorter than asked."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.seen: list[tuple[Player, float]] = []
+
+    def note(self, players: list[Player]) -> None:
+        now = self.clock()
+        kept = [(p, t) for p, t in self.seen if any(player_matches(p, o) for o in players)]
+        for other in players:
+            if not any(player_matches(p, other) for p, _ in kept):
+                kept.append((other, now))
+        self.seen = kept
+
+    def online_for(self, player: Player) -> float:
+        for known, since in self.seen:
+            if player_matches(player, known):
+                return self.clock() - since
+        return 0.0
+
+
 class Runner:
-    def __init__(self, *, journal: Journal, adapter: Adapter) -> None:
+    def __init__(self, *, journal: Journal, adapter: Adapter,
+                 joins: JoinClock | None = None) -> None:
         self.journal = journal
         self.adapter = adapter
+        self.joins = joins or JoinClock()
 
     async def handle(self, cmd: Command,
                      online: Callable[[], Awaitable[list[Player] | None]]) -> str:
@@ -97,7 +132,7 @@ class Runner:
                 retryable=False)
             log.warning("command #%s refused, not run: %s", cmd.id, exc)
             return RECORDED
-        if cmd.require_online:
+        if cmd.require_online and self.adapter.knows_players:
             if cmd.player is None:
                 self.journal.record(
                     command_id=cmd.id, attempt=cmd.attempt, type=cmd.type, player="",
@@ -106,6 +141,8 @@ class Runner:
                 return RECORDED
             players = await online()
             if players is None or not _listed(cmd.player, players):
+                return WAITING
+            if cmd.delay_after_join and self.joins.online_for(cmd.player) < cmd.delay_after_join:
                 return WAITING
             try:
                 # Right before execution: the pass's list may be seconds old.
@@ -128,21 +165,23 @@ class Runner:
 
     async def _execute(self, cmd: Command, text: str) -> str:
         if not self.journal.start(command_id=cmd.id, attempt=cmd.attempt, type=cmd.type,
-                                  player=cmd.player_label, command=text):
+                                  player=cmd.player_label, command=text,
+                                  safe_to_repeat=cmd.safe_to_repeat):
             return SKIPPED
         try:
             result = await self.adapter.execute(text)
         except AdapterError as exc:
             if getattr(exc, "command_sent", True):
-                # The command may have reached the game before the connection broke: never
-                # retried automatically, like a crash mid-execution.
+                # The command may have reached the game before the connection broke: the
+                # platform retries it only if it is safe to repeat, otherwise the owner
+                # reviews it (needs_review), like a crash mid-execution.
                 self.journal.finish(
-                    command_id=cmd.id, attempt=cmd.attempt, ok=False, error_code=exc.code,
+                    command_id=cmd.id, attempt=cmd.attempt, ok=False, error_code=OUTCOME_UNKNOWN,
                     error=f"Lost the game server connection while the command was in flight; "
-                          f"it may or may not have run. Check the game, then retry "
-                          f"deliberately: {exc}", retryable=False)
-                log.error("command #%s: connection lost in flight (%s); reported, not retried",
-                          cmd.id, exc)
+                          f"it may or may not have run ({exc.code}: {exc})",
+                    retryable=cmd.safe_to_repeat)
+                log.error("command #%s: connection lost in flight (%s); reported as outcome "
+                          "unknown", cmd.id, exc)
             else:
                 self.journal.finish(
                     command_id=cmd.id, attempt=cmd.attempt, ok=False, error_code=exc.code,
@@ -151,9 +190,9 @@ class Runner:
             return EXECUTED
         except Exception as exc:
             self.journal.finish(
-                command_id=cmd.id, attempt=cmd.attempt, ok=False, error_code="COMMAND_FAILED",
+                command_id=cmd.id, attempt=cmd.attempt, ok=False, error_code=OUTCOME_UNKNOWN,
                 error=f"Agent error while executing; it may or may not have run: {exc!r}",
-                retryable=False)
+                retryable=cmd.safe_to_repeat)
             log.exception("command #%s: adapter error", cmd.id)
             return EXECUTED
         if result.ok:

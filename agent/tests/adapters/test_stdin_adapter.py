@@ -99,4 +99,4 @@ def test_command_file_is_required():
     with pytest.raises(ValueError, match="command_file"):
         create_adapter({"type": "stdin", "players_file": "players.txt"})
     with pytest.raises(ValueError, match="type"):
-        create_adapter({"type": "telnet"})
+        create_adapter({"type": "gopher"})

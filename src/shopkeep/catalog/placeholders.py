@@ -60,3 +60,29 @@ def clean_commands(commands: list[str]) -> list[str]:
         raise ServiceError("invalid_command", f"At most {MAX_COMMANDS} commands per action.",
                            field="commands")
     return cleaned
+
+
+_BRACED_RE = re.compile(r"\{([^{}\s]{1,40})\}")
+
+
+def command_warnings(commands: list[str]) -> list[str]:
+    """What probably is a mistake but is still saved as typed: a leading slash (consoles
+    and RCON take commands without it) and braces that are not a placeholder, like
+    ``{Player}`` (placeholders are lower-case), which would reach the game literally."""
+    warnings = []
+    known = {name.lower(): name for name in PLACEHOLDERS}
+    for number, raw in enumerate(commands, start=1):
+        command = (raw or "").strip()
+        if not command:
+            continue
+        if command.startswith("/"):
+            warnings.append(f"Line {number} starts with “/”: game consoles take commands "
+                            "without the leading slash, and it is sent as typed.")
+        for name in dict.fromkeys(_BRACED_RE.findall(command)):
+            if name in PLACEHOLDERS:
+                continue
+            hint = known.get(name.lower())
+            warnings.append(f"Line {number}: {{{name}}} is not a placeholder and reaches the "
+                            "game as typed" + (f"; did you mean {{{hint}}}?" if hint else
+                                               ". See the list of placeholders below."))
+    return warnings

@@ -10,7 +10,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from shopkeep.core import tasks
+        from shopkeep.core.checks import warn_on_start
         from shopkeep.core.scheduler import register_periodic
+
+        warn_on_start()
 
         register_periodic(name="core.clear_expired_sessions", task=tasks.clear_expired_sessions,
                           every=timedelta(days=1))

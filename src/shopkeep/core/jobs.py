@@ -114,3 +114,19 @@ def _sweep_one(task_id, now: datetime) -> str:
                        task.pk, task.task_path, task.worker_ids[-1] if task.worker_ids else "?",
                        attempts)
         return "requeued"
+
+
+def jobs_status(*, now: datetime | None = None, failed_limit: int = 20) -> dict:
+    """What an operator asks after a crash: tasks by status, who holds which lease and until
+    when, and the latest failures (``LeaseExpired`` ones are tasks that killed their worker)."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    for status in DBTaskResult.objects.values_list("status", flat=True):
+        counts[status] = counts.get(status, 0) + 1
+    leases = [{"task": str(lease.task_id), "worker": lease.worker_id, "attempt": lease.attempt,
+               "expires_in_s": round((lease.expires_at - now).total_seconds(), 1)}
+              for lease in JobLease.objects.order_by("expires_at")[:100]]
+    failed = [{"task": str(row.pk), "path": row.task_path, "error": row.exception_class_path,
+               "finished_at": row.finished_at.isoformat() if row.finished_at else None}
+              for row in DBTaskResult.objects.failed().order_by("-finished_at")[:failed_limit]]
+    return {"counts": counts, "leases": leases, "failed": failed}

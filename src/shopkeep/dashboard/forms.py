@@ -13,8 +13,13 @@ _TZ_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 class StoreCreateForm(forms.Form):
     name = forms.CharField(max_length=100)
-    slug = forms.SlugField(max_length=50, label="Store address",
-                           help_text="Lower-case letters, digits and dashes; your storefront URL.")
+    # A CharField: the rule and its message live in stores.services.store_create, whose
+    # words match this help text, so the error under the field says the same thing.
+    slug = forms.CharField(max_length=50, label="Store address",
+                           help_text="3 to 50 lower-case letters, digits or dashes, like "
+                           "blocky-realms. Your storefront is at /s/<address>/.",
+                           error_messages={"max_length": "The address must be 3 to 50 "
+                                           "lower-case letters, digits or dashes."})
     currency = forms.ChoiceField(choices=_CURRENCY_CHOICES, initial="USD")
     time_zone = forms.ChoiceField(choices=_TZ_CHOICES, initial="UTC")
 

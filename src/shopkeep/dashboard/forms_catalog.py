@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from shopkeep.catalog.models import Category, Product
-from shopkeep.catalog.placeholders import MAX_COMMANDS
+from shopkeep.catalog.placeholders import MAX_COMMANDS, command_warnings
 from shopkeep.catalog.safe_repeat import looks_safe_to_repeat
 from shopkeep.customers.identity import identity_label
 
@@ -34,7 +34,9 @@ class ProductForm(forms.Form):
     image = forms.FileField(required=False, help_text="PNG, JPEG, GIF or WebP, up to 2 MB.")
     download = forms.FileField(required=False, help_text="Digital downloads only: the file "
                                "buyers get from their order page once paid, up to 50 MB.")
-    is_active = forms.BooleanField(required=False, initial=True, label="On sale")
+    is_active = forms.BooleanField(
+        required=False, initial=True, label="Listed in the store",
+        help_text="Unlisted products are hidden from the storefront and cannot be bought.")
     is_featured = forms.BooleanField(required=False, label="Featured on the store home")
     stock_enabled = forms.BooleanField(required=False, label="Track stock")
     stock_quantity = forms.IntegerField(required=False, min_value=0, max_value=10_000_000)
@@ -66,6 +68,11 @@ class ActionForm(forms.Form):
     def __init__(self, *args, server_choices: list[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["servers"].choices = list(server_choices)
+
+    def command_warnings(self) -> list[str]:
+        raw = (self.data.get(self.add_prefix("commands"), "") if self.is_bound
+               else self.initial.get("commands", ""))
+        return command_warnings(str(raw).splitlines())
 
     def suggest_safe_to_repeat(self) -> bool:
         """The commands are known idempotent forms but the box is not ticked."""

@@ -26,6 +26,7 @@ from shopkeep.dashboard.forms import (
     StoreSettingsForm,
     TokenCreateForm,
 )
+from shopkeep.dashboard.onboarding import onboarding_steps
 from shopkeep.delivery import selectors as delivery_selectors
 from shopkeep.orders.models import Order
 from shopkeep.payments.selectors import going_live_problem
@@ -75,6 +76,11 @@ def overview(request: HttpRequest) -> HttpResponse:
         "recent_audit": (selectors.store_audit_log(store=store)[:10]
                          if role_has(request.membership.role, Perm.AUDIT_VIEW) else []),
     }
+    if role_has(request.membership.role, Perm.STORE_SETTINGS):
+        steps = onboarding_steps(store=store)
+        if not all(step.done for step in steps):
+            context["onboarding"] = {"steps": steps,
+                                     "done": sum(step.done for step in steps)}
     if role_has(request.membership.role, Perm.ORDERS_VIEW):
         context["sales"] = _sales_last_30_days(store)
     if role_has(request.membership.role, Perm.SERVERS_MANAGE):

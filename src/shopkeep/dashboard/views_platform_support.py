@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from shopkeep.core.errors import ServiceError
+from shopkeep.core.refusals import refusal_response, too_large_response
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.core.text import render_markdown
 from shopkeep.dashboard.access import store_view
@@ -43,8 +44,8 @@ def _actor(request: HttpRequest) -> Actor:
 
 def refuse_large(request: HttpRequest) -> HttpResponse | None:
     if too_large(request):
-        return HttpResponse("The upload is too large: at most 5 files of 10 MB each.",
-                            status=413, content_type="text/plain")
+        return too_large_response(request, "The upload is too large: at most 5 files of 10 MB "
+                                           "each.")
     return None
 
 
@@ -127,6 +128,8 @@ def _act(request: HttpRequest, ticket_id: int, action) -> HttpResponse:
     try:
         result = action(ticket)
     except ServiceError as exc:
+        if answer := refusal_response(request, exc):
+            return answer
         messages.error(request, exc.message)
     else:
         if result is not None:

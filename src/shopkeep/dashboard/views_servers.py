@@ -14,6 +14,7 @@ from shopkeep.core.errors import ServiceError
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
 from shopkeep.delivery import selectors, services
+from shopkeep.delivery.connection import agent_game, connection_string
 from shopkeep.delivery.models import COMMAND_LEASE_SECONDS, GameServer
 from shopkeep.delivery.versions import latest_agent_version
 from shopkeep.orders.models import Order
@@ -87,9 +88,14 @@ def server_detail(request: HttpRequest, server_id: int) -> HttpResponse:
                             server_id=server.pk)
     fresh = request.session.pop(_SECRETS_KEY, None)
     secrets = fresh if fresh and fresh.get("server") == server.pk else None
+    origin = site_origin(request=request)
+    if secrets:
+        secrets = {**secrets, "connection": connection_string(
+            origin=origin, server_secret=secrets["server_secret"],
+            store_secret=secrets.get("store_secret"), game=server.game)}
     return render(request, "dashboard/servers/server_detail.html", {
         "server": server, "form": form, "secrets": secrets,
-        "site_url": site_origin(request=request),
+        "site_url": origin, "agent_game": agent_game(server.game),
         "queue": selectors.server_queue(server=server),
         "latest_agent_version": latest_agent_version(),
         "executions": selectors.recent_executions(server=server),

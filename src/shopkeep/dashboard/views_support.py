@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shopkeep.core.errors import ServiceError
+from shopkeep.core.refusals import refusal_response
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
 from shopkeep.dashboard.views_platform_support import refuse_large, tell_redactions
@@ -71,7 +72,10 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _ticket(request, ticket_id)
     form = StaffReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, " ".join(m for e in form.errors.values() for m in e))
+        invalid = ServiceError("invalid", " ".join(m for e in form.errors.values() for m in e))
+        if answer := refusal_response(request, invalid):
+            return answer
+        messages.error(request, invalid.message)
         return _done(request, ticket)
     try:
         message = services.ticket_reply(
@@ -79,6 +83,8 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             body=form.cleaned_data["message"], files=form.cleaned_data["attachments"],
             internal=form.cleaned_data["internal"])
     except ServiceError as exc:
+        if answer := refusal_response(request, exc):
+            return answer
         messages.error(request, exc.message)
     else:
         tell_redactions(request, message.redactions)

@@ -32,6 +32,7 @@ from shopkeep.delivery.models import (
     DeliveryLog,
     GameServer,
 )
+from shopkeep.delivery.wakeup import notify_servers
 from shopkeep.orders.models import Order
 
 Cmd = DeliveryCommand
@@ -117,6 +118,7 @@ def claim(*, server: GameServer, instance: str, now: datetime | None = None) -> 
             agent_instance=instance, agent_seen_at=now)
         if taken:
             server.agent_instance, server.agent_seen_at = instance, now
+            notify_servers([server.pk])  # other processes cached the old holder
             return
         server.refresh_from_db(fields=["agent_instance", "agent_seen_at", "duplicate_instance",
                                        "duplicate_seen_at"])
@@ -212,7 +214,7 @@ def due_commands(*, server_id: int, limit: int, owner: str = "",
         free |= Q(lease_owner=owner)
     pending = Cmd.objects.filter(server_id=server_id, status=Cmd.Status.PENDING)
     # Queue order per player: a player's command is held back while an earlier one of theirs
-    # on this server is retrying or awaiting review, so a refund's removal never overtakes
+    # on this server is retrying (due again after its back-off), so a removal never overtakes
     # the purchase it takes back (the agent keeps the order within one list).
     earlier = Cmd.objects.filter(server_id=server_id, status__in=Cmd.HOLDS_PLAYER,
                                  player_name=OuterRef("player_name"), id__lt=OuterRef("id"))
@@ -226,13 +228,17 @@ def due_commands(*, server_id: int, limit: int, owner: str = "",
     # Conditional on the lease still being free: of two pollers racing for a command, the
     # database lets one UPDATE take it, and each then reads back only what it holds.
     pending.filter(free, pk__in=ids).update(lease_owner=owner, leased_until=until)
-    rows = list(pending.filter(pk__in=ids, lease_owner=owner, leased_until=until)
+    # An anonymous owner is unique to this poll; an instance is one agent (polls of its own
+    # that overlap share what it holds).
+    rows = list(pending.filter(pk__in=ids, lease_owner=owner)
                 .select_related("order", "order_item").order_by("id"))
-    if rows:
-        GameServer.objects.filter(Q(retry_due_at__isnull=True) | Q(retry_due_at__gt=until),
-                                  pk=server_id).update(retry_due_at=until)
+    if rows and GameServer.objects.filter(
+            Q(retry_due_at__isnull=True) | Q(retry_due_at__gt=until),
+            pk=server_id).update(retry_due_at=until):
+        notify_servers([server_id])  # cached idle answers must notice when the lease ends
     anonymous = owner.startswith("anon:")
-    return [command_json(c, lease_until=until if anonymous else None) for c in rows], more
+    return [command_json(c, lease_until=c.leased_until if anonymous else None)
+            for c in rows], more
 
 
 def command_json(c: DeliveryCommand, lease_until: datetime | None = None) -> dict:

@@ -65,11 +65,17 @@ class AgentContext:
 
 
 def _rate_limit(server: GameServer) -> None:
+    rate_limit_check(server.pk)
+
+
+def rate_limit_check(server_id: int) -> None:
+    """Count one request against the server's per-minute budget (the lean path in
+    fastpath.py counts through this too, so a request is counted once either way)."""
     limit = settings.SHOPKEEP_AGENT_RATE_LIMIT
     if limit <= 0:
         return
     window = int(time.time() // 60)
-    key = f"agent-rl:{server.pk}:{window}"
+    key = f"agent-rl:{server_id}:{window}"
     cache.add(key, 0, 70)
     try:
         count = cache.incr(key)

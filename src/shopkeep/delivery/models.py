@@ -125,7 +125,10 @@ class DeliveryCommand(models.Model):
 
     OPEN = (Status.PENDING, Status.RETRYING)
     # A player's later commands on the server wait behind these (queue order per player).
-    HOLDS_PLAYER = (Status.RETRYING, Status.NEEDS_REVIEW)
+    # Not needs_review: the owner may take days to decide, and holding the player's later
+    # purchases that long would be worse than the rare reordering it prevents (a refund of
+    # a purchase awaiting review cancels that purchase instead).
+    HOLDS_PLAYER = (Status.RETRYING,)
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     server = models.ForeignKey(GameServer, on_delete=models.PROTECT, related_name="commands")

@@ -13,6 +13,7 @@ from shopkeep.core.tenancy import NotFound, get_for_store
 from shopkeep.core.text import clean_line, has_control_chars
 from shopkeep.delivery import queue
 from shopkeep.delivery.models import AgentKey, DeliveryCommand, DeliveryLog, GameServer
+from shopkeep.delivery.wakeup import notify_servers
 from shopkeep.orders.models import Order
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
@@ -34,6 +35,15 @@ def _visible_prefix(secret: str) -> str:
     return secret[:8]
 
 
+def _forget_everywhere(*, store: Store, server: GameServer | None = None) -> None:
+    """Every web process caches what an idle poll needs (agentcache.py): this change to a
+    secret, an agent or a setting drops it everywhere on commit (NOTIFY / in-process)."""
+    if server is not None:
+        notify_servers([server.pk])
+    else:
+        notify_servers(GameServer.objects.filter(store=store).values_list("pk", flat=True))
+
+
 @transaction.atomic
 def store_secret_rotate(*, store: Store, actor: Actor) -> str:
     """A new store secret; the old one stops working at once. Returns it (shown once)."""
@@ -44,6 +54,7 @@ def store_secret_rotate(*, store: Store, actor: Actor) -> str:
     key.secret_hash, key.secret_prefix = hash_secret(secret), _visible_prefix(secret)
     key.rotated_at = timezone.now()
     key.save()
+    _forget_everywhere(store=store)
     audit_record(store=store, actor=actor,
                  action="agent.store_secret_created" if first else "agent.store_secret_rotated",
                  obj=key, details={"prefix": key.secret_prefix})
@@ -124,6 +135,7 @@ def server_rotate_secret(*, store: Store, actor: Actor, server: GameServer) -> s
     server.agent_instance, server.agent_seen_at = "", None
     server.save(update_fields=["secret_hash", "secret_prefix", "agent_instance",
                                "agent_seen_at"])
+    _forget_everywhere(store=store, server=server)
     audit_record(store=store, actor=actor, action="server.secret_rotated", obj=server,
                  details={"prefix": server.secret_prefix})
     return secret
@@ -139,6 +151,7 @@ def server_release_agent(*, store: Store, actor: Actor, server: GameServer) -> G
     server.duplicate_instance, server.duplicate_seen_at = "", None
     server.save(update_fields=["agent_instance", "agent_seen_at", "duplicate_instance",
                                "duplicate_seen_at"])
+    _forget_everywhere(store=store, server=server)
     audit_record(store=store, actor=actor, action="server.agent_released", obj=server,
                  details={"instance": released})
     return server
@@ -158,6 +171,7 @@ def server_remove(*, store: Store, actor: Actor, server: GameServer) -> int:
         server = _locked(store, server)
         server.removed_at = timezone.now()
         server.save(update_fields=["removed_at"])
+        _forget_everywhere(store=store, server=server)
         # Commands queued between the sweep and now (a payment racing the removal).
         for order_id in _open_order_ids(server):
             cancelled += _cancel_for_server(order_id, server, actor)
@@ -196,6 +210,7 @@ def delivery_settings_update(*, store: Store, actor: Actor, max_attempts: int,
     old = {"max_attempts": key.max_attempts, "poll_seconds": key.poll_seconds}
     key.max_attempts, key.poll_seconds = max_attempts, poll_seconds
     key.save(update_fields=["max_attempts", "poll_seconds"])
+    _forget_everywhere(store=store)
     audit_record(store=store, actor=actor, action="delivery.settings_updated", obj=key,
                  details={"old": old, "new": {"max_attempts": max_attempts,
                                               "poll_seconds": poll_seconds}})

@@ -16,6 +16,14 @@ _NUMBERS = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?")
 
 @lru_cache(maxsize=1)
 def _installed() -> str:
+    # The package's own attribute first: an editable install's metadata keeps the version
+    # it had when it was installed.
+    try:
+        from shopkeep_agent import __version__
+
+        return __version__
+    except ImportError:
+        pass
     try:
         return metadata.version("shopkeep-agent")
     except metadata.PackageNotFoundError:

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
+from shopkeep.delivery import agentcache
+
 logger = logging.getLogger("shopkeep.delivery.wakeup")
 
 CHANNEL = "shopkeep_delivery"
@@ -49,6 +51,9 @@ def notify_servers(server_ids: Iterable[int]) -> None:
 
 
 def wake_local(server_ids: Iterable[int]) -> None:
+    server_ids = list(server_ids)
+    # What this process cached about these servers is stale: drop it before anyone wakes.
+    agentcache.invalidate(server_ids)
     with _lock:
         targets = [pair for sid in server_ids for pair in _waiters.get(sid, ())]
     for loop, event in targets:
@@ -85,14 +90,17 @@ class _Listener:
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self.ready.set()
+                    agentcache.channel_up()
                     async for note in conn.notifies():
                         with contextlib.suppress(ValueError):
                             wake_local([int(note.payload)])
             except asyncio.CancelledError:
+                agentcache.channel_down()
                 raise
             except Exception:
                 logger.warning("delivery LISTEN connection lost; retrying", exc_info=True)
             self.ready.clear()
+            agentcache.channel_down()
             # Waiters fall back to re-checking while the listener is down.
             wake_local(list(_waiters))
             await asyncio.sleep(_RECONNECT_SECONDS)

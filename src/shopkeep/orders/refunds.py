@@ -165,7 +165,11 @@ def refund_external_record(*, store: Store, order_number: str, gateway: str,
     known = Refund.objects.select_for_update().filter(order=order,
                                                       gateway_refund_id=gateway_refund_id).first()
     if known is not None:
-        return None  # ours, and settled (or about to be) by its execution
+        if known.status == Refund.Status.PENDING:
+            # Ours, reported pending by the gateway when it was made: this notice settles it
+            # (the flow layer queues its take-back, as for any settled refund).
+            return refund_mark_settled(refund_id=known.pk, gateway_refund_id=gateway_refund_id)
+        return None  # ours, and settled already
     amount = min(from_minor(amount_minor, order.currency), order.total - order.refunded_amount)
     if amount <= 0:
         return None

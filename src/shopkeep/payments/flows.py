@@ -186,6 +186,22 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
     return refund
 
 
+def refund_settle_by_key(*, store: Store, order_number: str, gateway: str, key: str,
+                         gateway_refund_id: str) -> Refund | None:
+    """A gateway's notice naming the idempotency key we made a refund with (Stripe's
+    metadata, the sandbox's notice): settle that refund, if it is this store's order's and
+    pending."""
+    prefix = "shopkeep-refund-"
+    if not key.startswith(prefix) or not key[len(prefix):].isdigit():
+        return None
+    refund = Refund.objects.filter(pk=int(key[len(prefix):]), order__store=store,
+                                   order__order_number=order_number,
+                                   order__payment_gateway=gateway).first()
+    if refund is None:
+        return None
+    return refund_settle(refund_id=refund.pk, gateway_refund_id=gateway_refund_id)
+
+
 @transaction.atomic
 def refund_record_external(*, store: Store, order_number: str, gateway: str,
                            gateway_refund_id: str, amount_minor: int) -> Refund | None:
@@ -407,6 +423,13 @@ def notice_apply(*, store: Store, gateway: str, n: Notice) -> str:
                                             failed_at=n.occurred_at)
         return f"order {order.order_number} payment failed" if order else "ignored"
     if n.kind == "refund.succeeded":
+        key = str((n.raw or {}).get("idempotency_key") or "")
+        if key.startswith("shopkeep-refund-"):
+            # One of ours that the gateway reported pending when it was made.
+            settled = refund_settle_by_key(store=store, order_number=n.reference,
+                                           gateway=gateway, key=key,
+                                           gateway_refund_id=n.payment_id)
+            return "refund settled" if settled else "refund already settled"
         refund = refund_record_external(store=store, order_number=n.reference, gateway=gateway,
                                         gateway_refund_id=n.payment_id,
                                         amount_minor=n.amount_minor or 0)

@@ -97,6 +97,9 @@ class SandboxRefund(models.Model):
     id = models.CharField(primary_key=True, max_length=40)
     charge = models.ForeignKey(SandboxCharge, on_delete=models.CASCADE, related_name="refunds")
     amount_minor = models.BigIntegerField()
+    # succeeded at once, or pending (the slow-refund test card) until the sandbox clock
+    # settles it and sends refund.succeeded.
+    status = models.CharField(max_length=16, default="succeeded")
     # The key the refund was made with, kept on the refund like Stripe's metadata, so the
     # caller can find it later (reconciliation); replays are answered by SandboxIdempotentRequest.
     idempotency_key = models.CharField(max_length=128, db_index=True)

@@ -20,8 +20,9 @@ from shopkeep.payments.services import notice_receive
 MAX_CALLBACK_BYTES = 256 * 1024
 
 
-@require_http_methods(["GET", "POST"])
-def sandbox_pay(request: HttpRequest, session_id: str) -> HttpResponse:
+def sandbox_pay_step(request: HttpRequest, session_id: str) -> HttpResponse | dict:
+    """The sandbox's hosted page without its rendering: a redirect when paid (or already
+    complete), else the page's context. The storefront renders it in the store's theme."""
     session = SandboxSession.objects.filter(pk=session_id).first()
     if session is None:
         raise Http404("No such payment session")
@@ -38,9 +39,17 @@ def sandbox_pay(request: HttpRequest, session_id: str) -> HttpResponse:
         if ok:
             return HttpResponseRedirect(session.success_url)
         error = message
-    return render(request, "payments/sandbox_pay.html", {
-        "session": session, "amount": from_minor(session.amount_minor, session.currency),
-        "error": error, "card": card}, status=402 if error else 200)
+    return {"session": session, "amount": from_minor(session.amount_minor, session.currency),
+            "error": error, "card": card}
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_pay(request: HttpRequest, session_id: str) -> HttpResponse:
+    step = sandbox_pay_step(request, session_id)
+    if isinstance(step, HttpResponse):
+        return step
+    return render(request, "payments/sandbox_pay.html", step,
+                  status=402 if step["error"] else 200)
 
 
 def body_too_large(request: HttpRequest) -> bool:

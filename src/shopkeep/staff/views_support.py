@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from shopkeep.accounts.models import User
 from shopkeep.core.errors import ServiceError
+from shopkeep.core.refusals import refusal_response, too_large_response
 from shopkeep.core.text import render_markdown
 from shopkeep.staff.views import staff_required
 from shopkeep.stores.audit import Actor
@@ -76,11 +77,14 @@ def _back(ticket: Ticket) -> HttpResponse:
 @require_POST
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if too_large(request):
-        return HttpResponse("The upload is too large.", status=413, content_type="text/plain")
+        return too_large_response(request, "The upload is too large.")
     ticket = _ticket(ticket_id)
     form = StaffReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, " ".join(m for e in form.errors.values() for m in e))
+        invalid = ServiceError("invalid", " ".join(m for e in form.errors.values() for m in e))
+        if answer := refusal_response(request, invalid):
+            return answer
+        messages.error(request, invalid.message)
         return _back(ticket)
     try:
         message = services.ticket_reply(
@@ -88,6 +92,8 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             body=form.cleaned_data["message"], files=form.cleaned_data["attachments"],
             internal=form.cleaned_data["internal"])
     except ServiceError as exc:
+        if answer := refusal_response(request, exc):
+            return answer
         messages.error(request, exc.message)
     else:
         if notice := notice_for(message.redactions):

@@ -9,13 +9,13 @@ from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from shopkeep.catalog.models import Category, Product
-from shopkeep.core.absolute import absolute_url
 from shopkeep.core.errors import ServiceError
 from shopkeep.customers.identity import identity_label
 from shopkeep.customers.models import Customer
@@ -23,7 +23,7 @@ from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, order_quote
 from shopkeep.payments.flows import checkout_start, order_create, subscription_cancel
-from shopkeep.promotions.pricing import Quote, price_products
+from shopkeep.promotions.pricing import Quote
 from shopkeep.storefront import basket
 from shopkeep.storefront.forms import (
     AddToBasketForm,
@@ -33,64 +33,111 @@ from shopkeep.storefront.forms import (
     QuantityForm,
     SignupForm,
 )
+from shopkeep.storefront.order_view import order_view
+from shopkeep.storefront.pricing import price_display, product_delivery, product_jsonld
+from shopkeep.storefront.shop import cached_page, open_store, render_page, shop_store
 from shopkeep.storefront.tasks import send_login_link
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
 from shopkeep.subscriptions.models import Subscription
+from shopkeep.themes.public_urls import shop_absolute_url
 
 LOGIN_SALT = "storefront-login"
 LOGIN_MAX_AGE = 30 * 60
 
 
 def _store(slug: str) -> Store:
-    return get_object_or_404(Store, slug=slug, status=Store.Status.ACTIVE)
+    return shop_store(slug)
 
 
 def _render(request: HttpRequest, store: Store, template: str, context: dict | None = None,
             status: int = 200) -> HttpResponse:
-    context = {"shop": store, "basket_count": sum(basket.read(request, store).values()),
-               "customer": _customer(request, store), **(context or {})}
-    return render(request, f"storefront/{template}", context, status=status)
+    """Account and support pages: shared templates inside the store's theme."""
+    return render_page(request, store, f"storefront/{template}", context, status=status)
 
 
-def with_sale_prices(store: Store, products: list[Product]) -> list[Product]:
-    """Set ``sale_price`` and ``active_sale`` on each product, for the struck-through price."""
-    prices = price_products(store=store, products=products)
-    for product in products:
-        product.sale_price, product.active_sale = prices[product.pk]
-    return products
-
-
+@cached_page
+@open_store
 def home(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
-    products = with_sale_prices(store, list(
-        Product.objects.on_sale().filter(store=store).select_related("category")))
+    products = list(Product.objects.on_sale().filter(store=store).select_related("category"))
+    prices = price_display(store=store, products=products)
+    for p in products:
+        p.display = prices[p.pk]
     groups = [(c, [p for p in products if p.category_id == c.pk])
               for c in Category.objects.filter(store=store)]
     groups = [(c, ps) for c, ps in groups if ps]
     other = [p for p in products if p.category_id is None]
-    return _render(request, store, "home.html", {
-        "featured": [p for p in products if p.is_featured], "groups": groups, "other": other})
+    return render_page(request, store, "home.html", {
+        "featured": [p for p in products if p.is_featured], "groups": groups, "other": other,
+        "product_count": len(products)})
 
 
+def _same_origin(request: HttpRequest) -> bool:
+    """Adding to a basket is CSRF-exempt so cached pages can carry the form without a
+    per-visitor token. A forged cross-site post could still only fill a fresh basket: the
+    session cookie is SameSite=Lax, so it never rides along. Browsers send Origin on every
+    POST; a foreign one is refused outright anyway."""
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return origin is None
+    scheme = "https" if request.is_secure() else "http"
+    return origin == f"{scheme}://{request.get_host()}"
+
+
+def _add(request: HttpRequest, store: Store, product: Product, quantity: int) -> str:
+    if not product.in_stock:
+        return f"{product.name} is out of stock."
+    return basket.set_quantity(request, store, product, quantity, add=True)
+
+
+@csrf_exempt
+@cached_page
+@open_store
 def product_page(request: HttpRequest, store_slug: str, product_slug: str) -> HttpResponse:
     store = _store(store_slug)
-    product = get_object_or_404(Product.objects.on_sale(), store=store, slug=product_slug)
-    with_sale_prices(store, [product])
+    product = get_object_or_404(Product.objects.on_sale().select_related("category"),
+                                store=store, slug=product_slug)
+    product.display = price_display(store=store, products=[product])[product.pk]
     form = AddToBasketForm(request.POST or None, initial={"quantity": 1})
+    if request.method == "POST" and not _same_origin(request):
+        return HttpResponseForbidden("Cross-site request refused.")
     if request.method == "POST" and form.is_valid():
-        if not product.in_stock:
-            messages.error(request, f"{product.name} is out of stock.")
+        error = _add(request, store, product, form.cleaned_data["quantity"])
+        if error:
+            messages.error(request, error)
         else:
-            error = basket.set_quantity(request, store, product, form.cleaned_data["quantity"],
-                                        add=True)
-            if error:
-                messages.error(request, error)
-            else:
-                messages.success(request, f"{product.name} is in your basket.")
-                return redirect("storefront:basket", store_slug=store.slug)
-    return _render(request, store, "product.html", {"product": product, "form": form},
-                   status=400 if form.errors else 200)
+            messages.success(request, f"{product.name} is in your basket.")
+            return redirect("storefront:basket", store_slug=store.slug)
+    return render_page(request, store, "product.html", {
+        "product": product, "form": form, "delivery": product_delivery(product),
+        "product_ld": product_jsonld(request, store, product)},
+        status=400 if form.errors else 200)
+
+
+@csrf_exempt
+@require_POST
+@open_store
+def basket_add(request: HttpRequest, store_slug: str) -> HttpResponse:
+    """The listings' add-to-basket button (product cards on the home page)."""
+    store = _store(store_slug)
+    if not _same_origin(request):
+        return HttpResponseForbidden("Cross-site request refused.")
+    try:
+        product_id = int(request.POST.get("product_id", ""))
+    except ValueError:
+        raise Http404("No such product") from None
+    product = get_object_or_404(Product.objects.on_sale(), store=store, pk=product_id)
+    form = AddToBasketForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter a quantity from 1 to 99.")
+        return redirect("storefront:product", store_slug=store.slug, product_slug=product.slug)
+    error = _add(request, store, product, form.cleaned_data["quantity"])
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"{product.name} is in your basket.")
+    return redirect("storefront:basket", store_slug=store.slug)
 
 
 def _quote(request: HttpRequest, store: Store, lines: list, *, email: str = "",
@@ -101,6 +148,7 @@ def _quote(request: HttpRequest, store: Store, lines: list, *, email: str = "",
                        gift_card_code=gift_card_code)
 
 
+@open_store
 def basket_page(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     if request.method == "POST" and "coupon_code" in request.POST:
@@ -143,12 +191,13 @@ def basket_page(request: HttpRequest, store_slug: str) -> HttpResponse:
         # The code stopped applying (basket changed, coupon used up): say so and drop it.
         messages.warning(request, quote.coupon_message)
         basket.set_coupon(request, store, "")
-    return _render(request, store, "basket.html", {
+    return render_page(request, store, "basket.html", {
         "lines": quote.lines if quote else [], "quote": quote,
         "total": quote.total if quote else 0,
         "coupon_form": CouponForm(initial={"coupon_code": quote.coupon_code if quote else ""})})
 
 
+@open_store
 def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     lines = basket.lines(request, store)
@@ -175,15 +224,14 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
             basket.clear(request, store)
             return _pay(request, order)
     quote = _quote(request, store, lines)
-    return _render(request, store, "checkout.html", {"form": form, "lines": quote.lines,
-                                                     "quote": quote, "total": quote.total},
-                   status=400 if form.errors else 200)
+    return render_page(request, store, "checkout.html", {"form": form, "lines": quote.lines,
+                                                         "quote": quote, "total": quote.total},
+                       status=400 if form.errors else 200)
 
 
 def _pay(request: HttpRequest, order: Order) -> HttpResponse:
-    status_url = absolute_url(
-        reverse("storefront:order", args=[order.store.slug, order.access_key]),
-        request=request)
+    status_url = shop_absolute_url(
+        request, reverse("storefront:order", args=[order.store.slug, order.access_key]))
     try:
         url = checkout_start(order=order, success_url=status_url, cancel_url=status_url)
     except ServiceError as exc:
@@ -200,9 +248,7 @@ def order_status(request: HttpRequest, store_slug: str, access_key: str) -> Http
             messages.info(request, "This order is not waiting for a payment.")
             return redirect(request.path)
         return _pay(request, order)
-    response = _render(request, store, "order.html", {
-        "order": order, "items": order.items.select_related("product"),
-        "refunds": order.refunds.filter(status="succeeded")})
+    response = render_page(request, store, "order.html", order_view(order))
     # The address is the capability: no link on this page may leak it (the template also
     # carries the <meta> form, for browsers that follow only one of the two).
     response["Referrer-Policy"] = "no-referrer"
@@ -264,8 +310,10 @@ def _send_link(request: HttpRequest, store: Store, customer: Customer) -> None:
         return
     token = signing.TimestampSigner(salt=LOGIN_SALT).sign_object(
         {"c": customer.pk, "s": store.pk})
-    url = absolute_url(reverse("storefront:account_verify", args=[store.slug, token]),
-                       request=request)
+    # On the host the customer is on (the store's own domain or the platform): the session
+    # the link signs into lives there.
+    url = shop_absolute_url(request, reverse("storefront:account_verify",
+                                             args=[store.slug, token]))
     send_login_link.enqueue(to=customer.email, store_name=store.name, url=url)
 
 

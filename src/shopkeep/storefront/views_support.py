@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
 from shopkeep.core.errors import ServiceError
+from shopkeep.core.refusals import refusal_response, too_large_response
 from shopkeep.storefront.views import _customer, _render, _store
 from shopkeep.stores.audit import Actor
 from shopkeep.support import selectors, services
@@ -21,9 +22,8 @@ from shopkeep.support.services import Side
 NEW_TICKET_INTERVAL = 30
 
 
-def _too_large() -> HttpResponse:
-    return HttpResponse("The upload is too large: at most 5 files of 10 MB each.", status=413,
-                        content_type="text/plain")
+def _too_large(request: HttpRequest) -> HttpResponse:
+    return too_large_response(request, "The upload is too large: at most 5 files of 10 MB each.")
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -37,7 +37,7 @@ def support_new(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     customer = _customer(request, store)
     if request.method == "POST" and too_large(request):
-        return _too_large()
+        return _too_large(request)
     form = CustomerTicketForm(request.POST or None, request.FILES or None,
                               signed_in=customer is not None,
                               initial={"order_number": request.GET.get("order", "")[:20]})
@@ -82,15 +82,17 @@ def support_ticket(request: HttpRequest, store_slug: str, access_key: str) -> Ht
     ticket = _ticket(store, access_key)
     if request.method == "POST":
         if too_large(request):
-            return _too_large()
-        _act(request, ticket, request.POST.get("action", "reply"))
+            return _too_large(request)
+        if answer := _act(request, ticket, request.POST.get("action", "reply")):
+            return answer
         return redirect("storefront:support_ticket", store.slug, ticket.access_key)
     return _private(_render(request, store, "support/ticket.html", {
         "ticket": ticket, "history": selectors.visible_messages(ticket, include_internal=False),
         "reply_form": ReplyForm(), "close_form": CloseForm(), "reopen_form": ReopenForm()}))
 
 
-def _act(request: HttpRequest, ticket: Ticket, action: str) -> None:
+def _act(request: HttpRequest, ticket: Ticket, action: str) -> HttpResponse | None:
+    """Do ``action``; a refusal is a message on the page, or the 4xx for JSON/htmx."""
     actor = Actor.system(f"customer {ticket.customer_email}")
     try:
         if action == "close":
@@ -99,7 +101,7 @@ def _act(request: HttpRequest, ticket: Ticket, action: str) -> None:
                                   message=form.cleaned_data["message"] if form.is_valid()
                                   else "")
             messages.success(request, "Ticket closed.")
-            return
+            return None
         form = (ReopenForm if action == "reopen" else ReplyForm)(request.POST, request.FILES)
         if not form.is_valid():
             raise ServiceError("invalid", " ".join(m for e in form.errors.values() for m in e))
@@ -108,14 +110,17 @@ def _act(request: HttpRequest, ticket: Ticket, action: str) -> None:
             services.ticket_reopen(ticket=ticket, actor=actor, side=Side.REQUESTER,
                                    message=data["message"], files=data["attachments"])
             messages.success(request, "Ticket reopened.")
-            return
+            return None
         message = services.ticket_reply(ticket=ticket, actor=actor, side=Side.REQUESTER,
                                         body=data["message"], files=data["attachments"])
         if notice := notice_for(message.redactions):
             messages.warning(request, notice)
         messages.success(request, "Reply sent.")
     except ServiceError as exc:
+        if answer := refusal_response(request, exc):
+            return answer
         messages.error(request, exc.message)
+    return None
 
 
 def support_attachment(request: HttpRequest, store_slug: str, access_key: str,

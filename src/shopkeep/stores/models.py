@@ -23,6 +23,10 @@ GAMES: dict[str, str] = {
     "cs2": "Counter-Strike 2",
     "gmod": "Garry's Mod",
     "fivem": "FiveM",
+    "redm": "RedM",
+    "dayz": "DayZ",
+    "arma3": "Arma 3",
+    "7dtd": "7 Days to Die",
     "other": "Other",
 }
 

@@ -43,12 +43,12 @@ Columbus Day, Veterans Day) are working days: most private businesses open on th
 stores' players are online. The day after Thanksgiving is a working day (issue 7's case
 Wed 2026-11-25 16:00 + 3 h -> Fri 2026-11-27 11:00 depends on it).
 
-Pro does not close on holidays (``closed_on_holidays=False``): Pro buys a seven-day rota
-("extended hours including weekends"), a 4-8 h promise that silently stretches over a
-holiday weekend would not be a 4-8 h promise, and observed days exist to give a Monday-Friday
-workforce a weekday off: a seven-day desk closing on both 2026-07-03 (observed) and 2026-07-04
-(actual) would close two days for one holiday. Free, Starter and Growth close on the dates of
-``closed_days``.
+Every plan observes them, Pro included (seed 000: "We observe major US holidays" is said of
+business hours in general). Monday-Friday desks (Free, Starter, Growth) close on the actual
+date and on the observed weekday substitute. Pro's seven-day desk closes on the actual date
+only (``observed_days=False``): observed days exist to give a Monday-Friday workforce a
+weekday off, and a desk that works weekends takes the day itself, so Independence Day 2026
+(a Saturday) closes Pro on Saturday 2026-07-04 and not also on Friday 2026-07-03.
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ class Schedule:
     closes: time
     tz: ZoneInfo = NEW_YORK
     closed_on_holidays: bool = True
+    # Also close on the weekday a weekend holiday is observed on (Monday-Friday desks).
+    observed_days: bool = True
 
     def __post_init__(self) -> None:
         # A set or list would make the schedule unhashable, and windows are cached per schedule.
@@ -108,7 +110,7 @@ PLAN_SCHEDULES: Final[dict[str, Schedule]] = {
     "free": Schedule(MONDAY_TO_FRIDAY, time(9), time(17)),
     "starter": Schedule(MONDAY_TO_FRIDAY, time(9), time(17)),
     "growth": Schedule(MONDAY_TO_FRIDAY, time(9), time(19)),
-    "pro": Schedule(EVERY_DAY, time(8), time(22), closed_on_holidays=False),
+    "pro": Schedule(EVERY_DAY, time(8), time(22), observed_days=False),
 }
 
 # (target hours, breach hours) of the first response, in business hours of the plan's schedule.
@@ -154,8 +156,11 @@ def closed_days(year: int) -> dict[date, str]:
     return dict(_closed_days(year))
 
 
-def _is_closed_holiday(day: date) -> bool:
-    return day in _closed_days(day.year)
+def _is_closed_holiday(day: date, *, observed: bool = True) -> bool:
+    name = _closed_days(day.year).get(day)
+    if name is None:
+        return False
+    return observed or not name.endswith(_OBSERVED_SUFFIX)
 
 
 def _first_instant_at(day: date, wall: time, tz: ZoneInfo) -> datetime:
@@ -187,7 +192,7 @@ def open_window(day: date, schedule: Schedule) -> tuple[datetime, datetime] | No
     """The UTC ``[opens, closes)`` window of local date ``day``, or None when closed all day."""
     if day.weekday() not in schedule.weekdays:
         return None
-    if schedule.closed_on_holidays and _is_closed_holiday(day):
+    if schedule.closed_on_holidays and _is_closed_holiday(day, observed=schedule.observed_days):
         return None
     opens = _first_instant_at(day, schedule.opens, schedule.tz)
     closes = _first_instant_at(day, schedule.closes, schedule.tz)

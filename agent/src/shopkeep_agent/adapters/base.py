@@ -71,6 +71,9 @@ class Adapter(abc.ABC):
     # Characters that would split one command into two for this game. The agent refuses
     # placeholder values containing any of them (or any control character).
     separators: str = LINE_BREAKS
+    # False when the adapter cannot tell who is online (a panel without a player source):
+    # commands that wait for the player then run at once.
+    knows_players: bool = True
 
     @abc.abstractmethod
     async def connect(self) -> None:
@@ -117,22 +120,13 @@ def create_adapter(settings: Mapping[str, Any]) -> Adapter:
     """Build the adapter named by ``settings["type"]``; ValueError with a clear message for bad
     settings. Implementations are imported here, lazily, so `websockets` is only needed by
     servers that use WebRCON."""
+    from .registry import ADAPTERS, load
+
     kind = settings.get("type")
-    if kind == "source_rcon":
-        from .source_rcon import SourceRconAdapter
-
-        return SourceRconAdapter.from_settings(settings)
-    if kind == "webrcon":
-        from .webrcon import WebRconAdapter
-
-        return WebRconAdapter.from_settings(settings)
-    if kind == "stdin":
-        from .stdin import StdinAdapter
-
-        return StdinAdapter.from_settings(settings)
-    raise ValueError(
-        f"adapter type must be one of 'source_rcon', 'webrcon', 'stdin' (got {kind!r})"
-    )
+    if kind not in ADAPTERS:
+        raise ValueError(f"adapter type must be one of {', '.join(repr(k) for k in ADAPTERS)} "
+                         f"(got {kind!r}; `shopkeep-agent adapters` lists them)")
+    return load(str(kind)).from_settings(settings)
 
 
 def setting_str(settings: Mapping[str, Any], key: str, default: str | None = None) -> str:

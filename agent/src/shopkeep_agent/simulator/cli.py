@@ -1,6 +1,7 @@
 """``python -m shopkeep_agent.simulator`` (also ``shopkeep-agent simulate``).
 
-Serve:   --rcon-port P --rcon-password X [--webrcon-port Q] [--log FILE] [--players A,B]
+Serve:   --rcon-port P --rcon-password X [--webrcon-port Q] [--battleye-port B]
+         [--udp-rcon-port U] [--telnet-port T] [--panel-port H] [--log FILE] [--players A,B]
          [--control-port C] [--rcon-flavour minecraft|source] [--max-players N]
 Control: join NAME [--uuid U] [--steam-id S] --control-port C | leave NAME --control-port C |
          players --control-port C | drop --control-port C
@@ -49,6 +50,13 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rcon-flavour", choices=("minecraft", "source"), default="minecraft")
     parser.add_argument("--webrcon-port", type=int, help="Rust WebRCON port (0: any free port)")
     parser.add_argument("--webrcon-password", help="WebRCON password (default: the RCON one)")
+    parser.add_argument("--battleye-port", type=int, help="BattlEye RCon UDP port (DayZ-like)")
+    parser.add_argument("--udp-rcon-port", type=int,
+                        help="Quake-style UDP rcon port, with /players.json on TCP (FiveM-like)")
+    parser.add_argument("--telnet-port", type=int, help="telnet console port (7 Days to Die-like)")
+    parser.add_argument("--panel-port", type=int, help="fake Pterodactyl client API port")
+    parser.add_argument("--panel-api-key", default="ptlc_simulator")
+    parser.add_argument("--panel-server-id", default="1a2b3c4d")
     parser.add_argument("--control-port", type=int, help="control channel port (0: any)")
     parser.add_argument("--log", help="append every executed command to this file")
     parser.add_argument("--players", default="", help="players online at start: Steve,Alex")
@@ -59,10 +67,14 @@ def _serve_parser() -> argparse.ArgumentParser:
 def _serve_main(argv: list[str]) -> int:
     parser = _serve_parser()
     options = parser.parse_args(argv)
-    if options.rcon_port is None and options.webrcon_port is None:
-        parser.error("give --rcon-port and/or --webrcon-port")
+    ports = (options.rcon_port, options.webrcon_port, options.battleye_port,
+             options.udp_rcon_port, options.telnet_port, options.panel_port)
+    if all(p is None for p in ports):
+        parser.error("give at least one of --rcon-port, --webrcon-port, --battleye-port, "
+                     "--udp-rcon-port, --telnet-port, --panel-port")
     password = options.rcon_password
-    if not password and not options.webrcon_password:
+    needs_password = any(p is not None for p in ports[:5])
+    if needs_password and not password and not options.webrcon_password:
         parser.error("give --rcon-password (or set SHOPKEEP_SIM_RCON_PASSWORD)")
     if options.rcon_port is not None and not password:
         parser.error("--rcon-port needs --rcon-password")
@@ -75,6 +87,12 @@ def _serve_main(argv: list[str]) -> int:
             webrcon_port=options.webrcon_port,
             webrcon_password=options.webrcon_password,
             control_port=options.control_port,
+            battleye_port=options.battleye_port,
+            udp_rcon_port=options.udp_rcon_port,
+            telnet_port=options.telnet_port,
+            panel_port=options.panel_port,
+            panel_api_key=options.panel_api_key,
+            panel_server_id=options.panel_server_id,
             log=options.log,
             players=players,
             max_players=options.max_players,

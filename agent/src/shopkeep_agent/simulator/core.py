@@ -30,6 +30,12 @@ class Simulator:
         webrcon_port: int | None = None,
         webrcon_password: str | None = None,
         control_port: int | None = None,
+        battleye_port: int | None = None,
+        udp_rcon_port: int | None = None,
+        telnet_port: int | None = None,
+        panel_port: int | None = None,
+        panel_api_key: str = "ptlc_simulator",
+        panel_server_id: str = "1a2b3c4d",
         log: str | Path | None = None,
         players: Iterable[str] = (),
         max_players: int = 20,
@@ -59,8 +65,28 @@ class Simulator:
                 host=host,
                 port=webrcon_port,
             )
+        self.extra = _extra_servers(self, rcon_password, host, battleye_port, udp_rcon_port,
+                                    telnet_port, panel_port, panel_api_key, panel_server_id)
+        self.world.listeners.append(self._announce)
         self._control_port = control_port
         self._control: asyncio.AbstractServer | None = None
+
+    def _announce(self, kind: str, text: str) -> None:
+        # Unsolicited console output: BattlEye server messages, 7DTD log lines.
+        for name in ("battleye", "telnet"):
+            server = self.extra.get(name)
+            if server is not None:
+                server.broadcast(text)
+
+    def _run_as(self, transport: str, command: str) -> str:
+        self.world.record(transport, command)
+        out = self.minecraft.run(command)
+        if out.startswith("Unknown or incomplete command"):
+            # Each console words "unknown command" its own way.
+            word = command.split(" ")[0]
+            return {"battleye": "Unknown command", "udp_rcon": f"No such command {word}.",
+                    "telnet": f"*** ERROR: unknown command '{word}'"}.get(transport, out)
+        return out
 
     @property
     def rcon_port(self) -> int | None:
@@ -82,6 +108,8 @@ class Simulator:
 
     async def start(self) -> None:
         try:
+            for server in self.extra.values():
+                await server.start()
             if self.rcon:
                 await self.rcon.start()
             if self.webrcon:
@@ -102,12 +130,18 @@ class Simulator:
             await self.webrcon.stop()
         if self.rcon:
             await self.rcon.stop()
+        for server in self.extra.values():
+            await server.stop()
         self.world.close()
 
     def drop_connections(self) -> int:
         dropped = self.rcon.drop_connections() if self.rcon else 0
         if self.webrcon:
             dropped += self.webrcon.drop_connections()
+        for server in self.extra.values():
+            drop = getattr(server, "drop_connections", None)
+            if drop is not None:
+                dropped += drop()
         return dropped
 
     def ports(self) -> dict[str, int | None]:
@@ -115,6 +149,7 @@ class Simulator:
             "rcon_port": self.rcon_port,
             "webrcon_port": self.webrcon_port,
             "control_port": self.control_port,
+            **{f"{name}_port": server.port for name, server in self.extra.items()},
         }
 
     # -- control channel: one JSON object per line each way ---------------------------------
@@ -196,3 +231,45 @@ async def send_control(port: int, request: dict[str, Any], *, host: str = LOCALH
     if not line:
         raise ConnectionError("the simulator closed the control connection without answering")
     return json.loads(line)
+
+
+def _extra_servers(sim: Simulator, password: str, host: str, battleye: int | None,
+                   udp_rcon: int | None, telnet: int | None, panel: int | None,
+                   panel_api_key: str, panel_server_id: str) -> dict[str, Any]:
+    """The consoles added for issue 18, each a wire protocol in front of the same world."""
+    servers: dict[str, Any] = {}
+    world = sim.world
+    if battleye is not None:
+        from .battleye_server import BattlEyeServer, players_table
+
+        servers["battleye"] = BattlEyeServer(
+            password=password, host=host, port=battleye,
+            run_command=lambda c: sim._run_as("battleye", c),
+            players_table=lambda: players_table(list(world.online.values())))
+    if udp_rcon is not None:
+        from .udp_rcon_server import UdpRconServer
+
+        servers["udp_rcon"] = UdpRconServer(
+            password=password, host=host, port=udp_rcon,
+            run_command=lambda c: sim._run_as("udp_rcon", c),
+            players_json=lambda: [
+                {"name": p.name, "id": i + 1, "ping": 30,
+                 "identifiers": [f"steam:{int(p.steam_id):x}", f"license:{p.uuid}"]}
+                for i, p in enumerate(world.online.values())])
+    if telnet is not None:
+        from .telnet_server import TelnetServer, listplayers
+
+        def run_telnet(command: str) -> str:
+            if command.strip().lower() in ("listplayers", "lp"):
+                return listplayers(list(world.online.values()))
+            return sim._run_as("telnet", command)
+
+        servers["telnet"] = TelnetServer(password=password, host=host, port=telnet,
+                                         run_command=run_telnet)
+    if panel is not None:
+        from .panel_server import PanelServer
+
+        servers["panel"] = PanelServer(api_key=panel_api_key, server_id=panel_server_id,
+                                       host=host, port=panel,
+                                       run_command=lambda c: sim._run_as("panel", c))
+    return servers

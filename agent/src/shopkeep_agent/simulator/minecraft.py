@@ -11,6 +11,7 @@ UNKNOWN = "Unknown or incomplete command, see below for error"
 NO_PLAYER = "No player was found"
 NO_PROFILE = "That player does not exist"
 ITEM_RE = re.compile(r"(?:minecraft:)?([a-z0-9_]+)")
+LP_DURATION_RE = re.compile(r"(\d+[smhdwy])+|\d+mo")
 
 
 def _here(command: str, position: int) -> str:
@@ -146,18 +147,84 @@ class MinecraftConsole:
     # -- plugins ----------------------------------------------------------------------------
 
     def cmd_lp(self, text: str, args: list[str]) -> str:
-        """LuckPerms: ``lp user <player> parent add <group>``; knows only players who joined."""
-        if len(args) != 5 or args[0] != "user" or args[2:4] != ["parent", "add"]:
+        """LuckPerms' user basics, the commands stores sell and take back ranks with:
+        ``lp user <player> parent add|remove|set|addtemp|removetemp <group> [duration]``,
+        ``permission set|unset|settemp|unsettemp <node> [true|false] [duration]`` and
+        ``info``. Like LuckPerms it knows only players who joined."""
+        if len(args) < 3 or args[0] != "user":
             return "[LP] Command not recognised."
         player = self.world.find_known(args[1])
         if player is None:
             return f"[LP] A user for {args[1]} could not be found."
-        group = args[4].lower()
-        groups = self.world.groups.setdefault(player.name.casefold(), set())
-        if group in groups:
-            return f"[LP] {player.name} already inherits from {group} in context global."
-        groups.add(group)
-        return f"[LP] {player.name} now inherits permissions from {group} in context global."
+        section, rest = args[2], args[3:]
+        if section == "info" and not rest:
+            return self._lp_info(player.name)
+        if section == "parent" and rest:
+            return self._lp_parent(player.name, rest)
+        if section == "permission" and rest:
+            return self._lp_permission(player.name, rest)
+        return "[LP] Command not recognised."
+
+    def _lp_parent(self, name: str, rest: list[str]) -> str:
+        action, values = rest[0], rest[1:]
+        timed = action in ("addtemp", "removetemp")
+        if action not in ("add", "remove", "set", "addtemp", "removetemp") or (
+                len(values) != (2 if action == "addtemp" else 1)):
+            return "[LP] Command not recognised."
+        if action == "addtemp" and not LP_DURATION_RE.fullmatch(values[1]):
+            return f"[LP] Invalid duration: {values[1]}"
+        group = values[0].lower()
+        groups = self.world.groups.setdefault(name.casefold(), set())
+        if action in ("add", "addtemp"):
+            if group in groups:
+                return f"[LP] {name} already inherits from {group} in context global."
+            groups.add(group)
+            span = f" for a duration of {values[1]}" if timed else ""
+            return f"[LP] {name} now inherits permissions from {group}{span} in context global."
+        if action == "set":
+            groups.clear()
+            groups.add(group)
+            return (f"[LP] {name} had their existing parent groups cleared, and now only "
+                    f"inherits {group} in context global.")
+        if group not in groups:
+            return f"[LP] {name} does not inherit from {group} in context global."
+        groups.discard(group)
+        return f"[LP] {name} no longer inherits permissions from {group} in context global."
+
+    def _lp_permission(self, name: str, rest: list[str]) -> str:
+        action, values = rest[0], rest[1:]
+        nodes = self.world.permissions.get(name.casefold(), {})
+        if action in ("set", "settemp") and values:
+            node = values[0].lower()
+            value = True
+            extra = values[1:]
+            if extra and extra[0] in ("true", "false"):
+                value, extra = extra[0] == "true", extra[1:]
+            if action == "settemp" and (len(extra) != 1 or not LP_DURATION_RE.fullmatch(extra[0])):
+                return "[LP] Command not recognised."
+            if action == "set" and extra:
+                return "[LP] Command not recognised."
+            if nodes.get(node) is value:
+                return f"[LP] {name} already has {node} set in context global."
+            self.world.permissions.setdefault(name.casefold(), nodes)[node] = value
+            span = f" for a duration of {extra[0]}" if action == "settemp" else ""
+            return f"[LP] Set {node} to {str(value).lower()} for {name}{span} in context global."
+        if action in ("unset", "unsettemp") and len(values) == 1:
+            node = values[0].lower()
+            if node not in nodes:
+                return f"[LP] {name} does not have {node} set in context global."
+            del nodes[node]
+            return f"[LP] Unset {node} for {name} in context global."
+        return "[LP] Command not recognised."
+
+    def _lp_info(self, name: str) -> str:
+        groups = sorted(self.world.groups.get(name.casefold(), set())) or ["default"]
+        nodes = self.world.permissions.get(name.casefold(), {})
+        lines = [f"[LP] > User Info: {name}", "[LP] - Parent Groups:"]
+        lines += [f"[LP]     > {group}" for group in groups]
+        lines += [f"[LP] - Permissions: {len(nodes)}"]
+        lines += [f"[LP]     > {node} = {str(v).lower()}" for node, v in sorted(nodes.items())]
+        return "\n".join(lines)
 
     def cmd_eco(self, text: str, args: list[str]) -> str:
         """EssentialsX: ``eco give <player> <amount>``; knows only players who joined."""

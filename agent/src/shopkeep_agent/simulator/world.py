@@ -57,6 +57,7 @@ class World:
         self.ops: set[str] = set()
         self.banned: set[str] = set()
         self.groups: dict[str, set[str]] = {}
+        self.permissions: dict[str, dict[str, bool]] = {}  # LuckPerms nodes per player
         self.balances: dict[str, int] = {}
         self.inventories: dict[str, dict[str, int]] = {}
         self.log_path = Path(log_path) if log_path else None

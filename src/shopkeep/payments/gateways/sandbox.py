@@ -58,14 +58,17 @@ logger = logging.getLogger("shopkeep.payments.sandbox")
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_NO_FUNDS = "4000000000009995"
+CARD_SLOW_REFUNDS = "4000000000007726"  # pays; its refunds stay pending for a while
 TEST_CARDS = {
     CARD_OK: ("", ""),
+    CARD_SLOW_REFUNDS: ("", ""),
     CARD_DECLINED: ("card_declined",
                     "Your card was declined. Please try a different payment method."),
     CARD_NO_FUNDS: ("insufficient_funds", "Your card has insufficient funds."),
 }
 SIGNATURE_HEADER = "Sandbox-Signature"
 SIGNATURE_TOLERANCE = 300  # seconds; older signed notices are replays
+SLOW_REFUND_DELAY = timedelta(seconds=30)  # how long a slow-refund card's refund is pending
 IDEMPOTENCY_WINDOW = timedelta(hours=24)  # Stripe's: keys may be pruned after 24 hours
 IDEMPOTENCY_MISMATCH = ("Keys for idempotent requests can only be used with the same "
                         "parameters they were first used with.")
@@ -220,16 +223,18 @@ class SandboxGateway:
             return error("amount_too_large", "The refund exceeds what is left of the payment.")
         charge.refunded_minor += amount_minor
         charge.save(update_fields=["refunded_minor"])
-        refund = SandboxRefund.objects.create(id=_id("re"), charge=charge,
+        status = "pending" if charge.card_last4 == CARD_SLOW_REFUNDS[-4:] else "succeeded"
+        refund = SandboxRefund.objects.create(id=_id("re"), charge=charge, status=status,
                                               amount_minor=amount_minor, idempotency_key=key)
-        return {"refund_id": refund.id, "status": "succeeded"}
+        return {"refund_id": refund.id, "status": status}
 
     def refund_lookup(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
         """The refund made for this key on this payment, if any (by the key kept on the
         refund, so it is found after the 24-hour replay window too)."""
         refund = SandboxRefund.objects.filter(charge_id=payment_id,
                                               idempotency_key=idempotency_key).first()
-        return None if refund is None else RefundResult(refund_id=refund.id, status="succeeded")
+        return None if refund is None else RefundResult(refund_id=refund.id,
+                                                        status=refund.status)
 
     def cancel_subscription(self, *, subscription_id: str, at_period_end: bool) -> None:
         with transaction.atomic():
@@ -323,6 +328,29 @@ class SandboxGateway:
                         subscription_id=sub_id, customer_id=customer_id, plan_id=plan_id,
                         period_start=start, period_end=end))
         return True, "Payment succeeded."
+
+    def settle_slow_refunds(self, *, now: datetime | None = None) -> int:
+        """The provider finishing refunds it reported pending: each one ``refund.succeeded``."""
+        now = now or timezone.now()
+        count = 0
+        due = SandboxRefund.objects.filter(status="pending",
+                                           created_at__lte=now - SLOW_REFUND_DELAY)
+        for refund_id in due.values_list("pk", flat=True):
+            with transaction.atomic():
+                refund = (SandboxRefund.objects.select_for_update().select_related("charge")
+                          .filter(pk=refund_id, status="pending").first())
+                if refund is None:
+                    continue
+                refund.status = "succeeded"
+                refund.save(update_fields=["status"])
+                charge = refund.charge
+                _deliver(Notice(event_id=_id("evt"), kind="refund.succeeded", occurred_at=now,
+                                reference=charge.reference, payment_id=refund.id,
+                                charge_id=charge.id.replace("pi_", "ch_", 1),
+                                amount_minor=refund.amount_minor, currency=charge.currency,
+                                raw={"idempotency_key": refund.idempotency_key}))
+                count += 1
+        return count
 
     def bill_due(self, *, now: datetime | None = None) -> int:
         """Renew or end every sandbox subscription whose period is over; returns the count."""
@@ -424,8 +452,10 @@ register("sandbox", lambda store: SandboxGateway())
 
 @task()
 def sandbox_bill_due() -> int:
-    """The sandbox provider's own clock: renew or end its subscriptions when periods end."""
-    return SandboxGateway().bill_due()
+    """The sandbox provider's own clock: renew or end its subscriptions when periods end,
+    finish the refunds it reported pending."""
+    sandbox = SandboxGateway()
+    return sandbox.bill_due() + sandbox.settle_slow_refunds()
 
 
 register_periodic(name="payments.sandbox_bill_due", task=sandbox_bill_due,

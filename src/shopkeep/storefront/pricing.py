@@ -1,0 +1,91 @@
+"""What a product card and page show about price and delivery.
+
+``price_display`` is the one place the storefront asks "what does this cost right now": it
+reads the running sales from the promotions pricing service and hands themes a
+``compare_at`` price to strike through. Checkout prices come from the orders service (its
+quote), never from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.http import HttpRequest
+from django.utils.html import strip_tags
+
+from shopkeep.catalog.models import DeliveryAction, Product
+from shopkeep.promotions.pricing import price_products
+from shopkeep.stores.models import Store
+from shopkeep.themes.public_urls import store_public_url
+
+
+@dataclass(frozen=True)
+class PriceDisplay:
+    price: Decimal
+    currency: str
+    # The price before a sale, shown struck through; None when nothing is discounted.
+    compare_at: Decimal | None = None
+    label: str = ""  # the sale's name
+    ends_at: datetime | None = None
+
+    @property
+    def on_sale(self) -> bool:
+        return self.compare_at is not None and self.compare_at > self.price
+
+
+def price_display(*, store: Store, products: list[Product]) -> dict[int, PriceDisplay]:
+    prices = price_products(store=store, products=products)
+    shown = {}
+    for p in products:
+        price, sale = prices[p.pk]
+        if sale is not None and price < p.price:
+            shown[p.pk] = PriceDisplay(price=price, currency=p.currency, compare_at=p.price,
+                                       label=sale.name, ends_at=sale.ends_at)
+        else:
+            shown[p.pk] = PriceDisplay(price=p.price, currency=p.currency)
+    return shown
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    servers: list[str]
+    all_servers: bool
+    commands: int
+    require_online: bool
+
+
+def product_delivery(product: Product) -> DeliveryInfo | None:
+    """Which servers the purchase reaches and whether the buyer must be online: told in
+    plain words on the product page. None for products with no in-game commands."""
+    actions = list(DeliveryAction.objects.filter(product=product, trigger="purchase")
+                   .prefetch_related("servers"))
+    if not actions:
+        return None
+    all_servers = any(a.all_servers for a in actions)
+    names = sorted({s.name for a in actions if not a.all_servers for s in a.servers.all()
+                    if s.removed_at is None})
+    return DeliveryInfo(servers=names, all_servers=all_servers,
+                        commands=sum(len(a.commands or []) for a in actions),
+                        require_online=any(a.require_online for a in actions))
+
+
+def product_jsonld(request: HttpRequest, store: Store, product: Product) -> dict:
+    """schema.org Product with its Offer, for search engines' rich results."""
+    display = getattr(product, "display", None) or price_display(
+        store=store, products=[product])[product.pk]
+    url = store_public_url(store, f"/p/{product.slug}/")
+    data: dict = {
+        "@context": "https://schema.org", "@type": "Product", "name": product.name,
+        "description": " ".join(strip_tags(product.description_html).split())[:500]
+        or product.name,
+        "sku": str(product.pk), "url": url,
+        "brand": {"@type": "Brand", "name": store.name},
+        "offers": {"@type": "Offer", "price": str(display.price),
+                   "priceCurrency": product.currency, "url": url,
+                   "availability": "https://schema.org/InStock" if product.in_stock
+                   else "https://schema.org/OutOfStock"},
+    }
+    if product.image:
+        data["image"] = [request.build_absolute_uri(product.image.url)]
+    return data

@@ -1,0 +1,143 @@
+"""A busy demo store for the page-layout walk: every dashboard and staff route with an id
+in its path gets a real row to show, and the values are long on purpose (names, e-mails,
+URLs) so a card or cell that cannot hold them shows up as an overflow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.urls import URLPattern
+from django.utils import timezone
+
+from shopkeep.catalog.models import Category, Product
+from shopkeep.customers.models import Customer
+from shopkeep.delivery.models import DeliveryCommand, GameServer
+from shopkeep.demo import DEMO_SLUG, demo_seed
+from shopkeep.orders.models import Order
+from shopkeep.stores.audit import Actor
+from shopkeep.stores.models import Membership, Role, Store
+from shopkeep.subscriptions.models import Subscription
+from shopkeep.support.models import Guide, Kind, Ticket
+from shopkeep.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.commerce import make_product, paid_order
+
+
+def build_world(capture) -> dict:
+    result = demo_seed()
+    store = Store.objects.get(slug=DEMO_SLUG)
+    owner = Membership.objects.get(store=store, role=Role.OWNER).user
+    actor = Actor.for_user(owner)
+    product = Product.objects.filter(store=store).first()
+    from shopkeep.webhooks.services import endpoint_create
+
+    # Before the orders, so their events fan out into deliveries to show.
+    endpoint = endpoint_create(
+        store=store, actor=actor, all_events=True, events=[],
+        url="http://127.0.0.1:9/a/very/long/path/for/the/webhook/receiver/endpoint/x")
+    long_mail = "a.very.long.customer.address.that.goes.on@example-longdomain-gaming.com"
+    paid_order(store, product, capture=capture, email=long_mail)
+    paid_order(store, product, capture=capture, email="second@example.com")
+    sub_product = make_product(store, name="VIP Monthly Subscription With A Long Name",
+                               price="9.99", type="subscription", billing_interval="month")
+    paid_order(store, sub_product, capture=capture, email="sub@example.com")
+    from shopkeep.delivery.services import server_create
+    from shopkeep.webhooks.queue import fanout
+
+    server_create(store=store, actor=actor, name="Survival server with a long name (EU-West 1)",
+                  game="minecraft")
+    fanout(now=timezone.now())  # the dispatcher's first step: events become deliveries
+    _promotions(store, actor)
+    return {"store": store, "owner": owner, "endpoint": endpoint, **result}
+
+
+def _promotions(store: Store, actor: Actor) -> None:
+    try:
+        from shopkeep.promotions.giftcards import gift_card_issue
+        from shopkeep.promotions.services import (
+            CouponInput,
+            SaleInput,
+            coupon_create,
+            sale_create,
+        )
+    except ImportError:
+        return
+    coupon_create(store=store, actor=actor, data=CouponInput(code="SPRING10", kind="percent",
+                                                             value="10"))
+    now = timezone.now()
+    sale_create(store=store, actor=actor, data=SaleInput(
+        name="Spring sale", kind="percent", value="15", starts_at=now,
+        ends_at=now + timedelta(days=7), all_products=True))
+    gift_card_issue(store=store, actor=actor, amount="25.00", note="Birthday present")
+
+
+def _first(model, **filters) -> Callable[[Store], object]:
+    def pick(store: Store):
+        row = model.objects.filter(**filters).filter(store=store).order_by("pk").first()
+        return row.pk if row else None
+    return pick
+
+
+def _promo(name: str) -> Callable[[Store], object]:
+    def pick(store: Store):
+        from shopkeep.promotions import models
+
+        row = getattr(models, name).objects.filter(store=store).order_by("pk").first()
+        return row.pk if row else None
+    return pick
+
+
+def _delivery(store: Store):
+    row = WebhookDelivery.objects.filter(endpoint__store=store).order_by("pk").first()
+    return row.public_id if row and hasattr(row, "public_id") else (row.pk if row else None)
+
+
+# kwarg -> its value for the demo store. Anything not here makes the walk fail by name.
+def kwarg_values(*, dashboard: bool, view_name: str) -> dict[str, Callable[[Store], object]]:
+    platform = "platform" in view_name or not dashboard
+    return {
+        "store_slug": lambda s: s.slug,
+        "store_id": lambda s: s.pk,
+        "product_id": _first(Product),
+        "trigger": lambda s: "purchase",
+        "category_id": _first(Category),
+        "customer_id": _first(Customer),
+        "order_id": _first(Order),
+        "subscription_id": _first(Subscription),
+        "server_id": _first(GameServer),
+        "ticket_id": _first(Ticket, kind=Kind.PLATFORM if platform else Kind.CUSTOMER),
+        "guide_slug": lambda s: Guide.objects.filter(is_published=True).first().slug,
+        "guide_id": lambda s: Guide.objects.filter(is_published=True).first().pk,
+        "endpoint_id": _first(WebhookEndpoint),
+        "delivery_id": _delivery,
+        "coupon_id": _promo("Coupon"),
+        "sale_id": _promo("Sale"),
+        "card_id": _promo("GiftCard"),
+        "member_id": _first(Membership),
+        "token_id": lambda s: None,  # POST-only
+        "what": lambda s: "dispute",  # POST-only simulations
+        "command_id": _first(DeliveryCommand),  # POST-only actions
+        "attachment_id": lambda s: None,  # downloads, not pages
+        "kind": lambda s: None,  # e-mail previews: the mail itself, framed by the e-mails page
+        "fmt": lambda s: None,
+    }
+
+
+def route_url(pattern: URLPattern, prefix: str, store: Store) -> str | None:
+    """The path for ``pattern`` in ``store``; None when a value it needs does not exist."""
+    values = kwarg_values(dashboard=prefix == "/dashboard/", view_name=pattern.name or "")
+    path = str(pattern.pattern)
+    for name in pattern.pattern.converters:
+        if name not in values:
+            raise KeyError(f"{pattern.name}: no value for <{name}>; add it to kwarg_values")
+        value = values[name](store)
+        if value is None:
+            return None
+        path = path.replace(f"<{_conv(pattern, name)}:{name}>", str(value))
+    return prefix + path
+
+
+def _conv(pattern: URLPattern, name: str) -> str:
+    import re
+
+    return re.search(r"<(\w+):" + name + ">", str(pattern.pattern)).group(1)
