@@ -59,7 +59,7 @@ def test_the_basket_refuses_a_product_id_beyond_64_bits_and_non_ascii_digits():
 
 
 def test_an_out_of_range_id_that_reaches_the_database_is_404_on_pages_and_422_in_the_api():
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import RequestFactory
 
     from shopkeep.core.middleware import OutOfRangeMiddleware, is_out_of_range
@@ -67,7 +67,8 @@ def test_an_out_of_range_id_that_reaches_the_database_is_404_on_pages_and_422_in
     # What Django does not range-check (a foreign-key filter on SQLite, raw SQL) the database
     # refuses: SQLite cannot bind the int, PostgreSQL's bigint cast overflows (22003).
     try:
-        with connection.cursor() as cursor:
+        # A savepoint: on PostgreSQL the failed statement would abort the test's transaction.
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT CAST(%s AS BIGINT)", [HUGE])
     except Exception as exc:
         error = exc
@@ -81,3 +82,22 @@ def test_an_out_of_range_id_that_reaches_the_database_is_404_on_pages_and_422_in
     api = middleware.process_exception(RequestFactory().get("/api/v1/x"), error)
     assert api.status_code == 422
     assert middleware.process_exception(RequestFactory().get("/"), ValueError("x")) is None
+
+
+def test_the_command_editor_refuses_a_server_id_beyond_64_bits_and_changes_nothing():
+    from shopkeep.catalog.models import DeliveryAction
+    from shopkeep.delivery.services import server_create
+    from shopkeep.stores.audit import Actor
+
+    store = make_store(slug="shop")
+    server_create(store=store, actor=Actor.for_user(owner_of(store)), name="Survival")
+    product = make_product(store, purchase_command=None)
+    client = Client(raise_request_exception=False)
+    client.force_login(owner_of(store))
+    response = client.post(f"/dashboard/shop/products/{product.pk}/commands/purchase/", {
+        "action-TOTAL_FORMS": "1", "action-INITIAL_FORMS": "0", "action-MIN_NUM_FORMS": "0",
+        "action-MAX_NUM_FORMS": "20", "action-0-commands": "say hi",
+        "action-0-delay_after_join": "0", "action-0-servers": [str(HUGE)]})
+    assert response.status_code in (200, 400)
+    assert "valid choice" in response.content.decode()
+    assert not DeliveryAction.objects.filter(product=product).exists()

@@ -18,6 +18,8 @@ from shopkeep.delivery.api_agent import RateLimited
 from shopkeep.delivery.api_agent import router as agent_router
 from shopkeep.disputes.api import router as disputes_router
 from shopkeep.orders.api import router as orders_router
+from shopkeep.orders.api_creators import router as creators_report_router
+from shopkeep.orders.api_tax import router as tax_router
 from shopkeep.payments.api import router as payments_router
 from shopkeep.promotions.api import router as promotions_router
 from shopkeep.stores.api import router as store_router
@@ -121,7 +123,9 @@ api.add_router("/agent", agent_router)
 api.add_router("/", payments_router)
 api.add_router("/", support_router)
 api.add_router("/", webhooks_router)
+api.add_router("/", creators_report_router)
 api.add_router("/", promotions_router)
+api.add_router("/", tax_router)
 
 # Last, after every router: bound every integer and decimal input (core/api_inputs.py).
 bound_api_inputs(api)

@@ -37,6 +37,7 @@ def _routes(shop, server, order=None):
             ("POST", reverse("dashboard:server_rotate", args=[shop.slug, server.pk]), {}),
             ("POST", reverse("dashboard:server_release", args=[shop.slug, server.pk]), {}),
             ("POST", reverse("dashboard:server_remove", args=[shop.slug, server.pk]), {}),
+            ("GET", reverse("dashboard:server_status", args=[shop.slug, server.pk]), {}),
             ("GET", reverse("dashboard:store_secret", args=[shop.slug]), {}),
             ("POST", reverse("dashboard:store_secret_rotate", args=[shop.slug]), {}),
             ("POST", reverse("dashboard:delivery_settings", args=[shop.slug]),

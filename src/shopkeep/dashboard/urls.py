@@ -10,6 +10,7 @@ from shopkeep.dashboard import (
     views_servers,
     views_subscriptions,
 )
+from shopkeep.dashboard.urls_builder import urlpatterns as builder_urlpatterns
 from shopkeep.dashboard.urls_promotions import urlpatterns as promotion_urlpatterns
 from shopkeep.dashboard.urls_webhooks import urlpatterns as webhook_urlpatterns
 
@@ -47,6 +48,7 @@ urlpatterns = [
     path("<slug:store_slug>/categories/<int:category_id>/delete/",
          views_catalog.category_delete, name="category_delete"),
     path("<slug:store_slug>/customers/", views_customers.customer_list, name="customers"),
+    path("<slug:store_slug>/exports/", views_customers.exports, name="exports"),
     path("<slug:store_slug>/customers/<int:customer_id>/", views_customers.customer_detail,
          name="customer_detail"),
     path("<slug:store_slug>/orders/", views_orders.order_list, name="orders"),
@@ -69,6 +71,8 @@ urlpatterns = [
          name="store_secret_rotate"),
     path("<slug:store_slug>/servers/<int:server_id>/", views_servers.server_detail,
          name="server_detail"),
+    path("<slug:store_slug>/servers/<int:server_id>/status/", views_servers.server_status,
+         name="server_status"),
     path("<slug:store_slug>/servers/<int:server_id>/rotate/", views_servers.server_rotate,
          name="server_rotate"),
     path("<slug:store_slug>/servers/<int:server_id>/release/", views_servers.server_release,
@@ -91,3 +95,4 @@ urlpatterns = [
 urlpatterns += urls_support.urlpatterns
 urlpatterns += webhook_urlpatterns
 urlpatterns += promotion_urlpatterns
+urlpatterns += builder_urlpatterns

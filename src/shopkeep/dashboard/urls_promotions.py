@@ -2,9 +2,15 @@ from django.urls import path
 
 from shopkeep.dashboard import views_emails as e
 from shopkeep.dashboard import views_promotions as v
+from shopkeep.dashboard import views_tax as t
 
 # Included into the dashboard namespace by dashboard/urls.py.
 urlpatterns = [
+    path("<slug:store_slug>/settings/tax/", t.tax_view, name="tax"),
+    path("<slug:store_slug>/settings/tax/save/", t.tax_settings_save, name="tax_save"),
+    path("<slug:store_slug>/settings/tax/load-eu/", t.tax_load_eu, name="tax_load_eu"),
+    path("<slug:store_slug>/settings/tax/rates/<int:rate_id>/delete/", t.tax_rate_delete,
+         name="tax_rate_delete"),
     path("<slug:store_slug>/settings/emails/", e.email_settings, name="emails"),
     path("<slug:store_slug>/settings/emails/save/", e.email_settings_save, name="emails_save"),
     path("<slug:store_slug>/settings/emails/mine/", e.email_my_notices, name="emails_mine"),
@@ -22,6 +28,8 @@ urlpatterns = [
     path("<slug:store_slug>/promotions/sales/<int:sale_id>/delete/", v.sale_delete,
          name="sale_delete"),
     path("<slug:store_slug>/promotions/gift-cards/", v.gift_card_list, name="gift_cards"),
+    path("<slug:store_slug>/promotions/creator-codes/", v.creator_codes,
+         name="creator_codes"),
     path("<slug:store_slug>/promotions/gift-cards/<int:card_id>/", v.gift_card_detail,
          name="gift_card_detail"),
     path("<slug:store_slug>/promotions/gift-cards/<int:card_id>/disable/",

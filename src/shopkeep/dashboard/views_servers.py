@@ -13,6 +13,7 @@ from shopkeep.core.absolute import site_origin
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
+from shopkeep.dashboard.server_wizard import wizard_for
 from shopkeep.delivery import selectors, services
 from shopkeep.delivery.connection import agent_game, connection_string
 from shopkeep.delivery.models import COMMAND_LEASE_SECONDS, GameServer
@@ -96,10 +97,23 @@ def server_detail(request: HttpRequest, server_id: int) -> HttpResponse:
     return render(request, "dashboard/servers/server_detail.html", {
         "server": server, "form": form, "secrets": secrets,
         "site_url": origin, "agent_game": agent_game(server.game),
+        "wizard": wizard_for(server.game),
         "queue": selectors.server_queue(server=server),
         "latest_agent_version": latest_agent_version(),
         "executions": selectors.recent_executions(server=server),
         "lease_seconds": COMMAND_LEASE_SECONDS})
+
+
+@store_view(Perm.SERVERS_MANAGE)
+def server_status(request: HttpRequest, server_id: int) -> HttpResponse:
+    """The wizard's live "waiting for your agent" line. Once the first heartbeat is in, the
+    answer is 286, htmx's "stop polling" status, with the green line as its body."""
+    server = get_for_store(GameServer.objects.alive(), request.store, pk=server_id)
+    response = render(request, "dashboard/servers/_agent_status.html", {"server": server})
+    if server.last_heartbeat_at is not None and request.htmx:
+        response.status_code = 286
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -181,3 +181,41 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class TaxSettings(models.Model):
+    """A store's tax rules. Without a row, or disabled, no tax is charged."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="tax_settings")
+    enabled = models.BooleanField(default=False)
+    # True: catalogue prices already contain tax (the EU consumer norm); False: tax is added.
+    prices_include_tax = models.BooleanField(default=True)
+    # Where the store is established: a valid EU VAT number from another EU country gets the
+    # reverse charge (no VAT charged; the buyer accounts for it).
+    home_country = models.CharField(max_length=2, blank=True)
+    reverse_charge = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"tax settings of {self.store_id}"
+
+
+class TaxRate(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="tax_rates")
+    country = models.CharField(max_length=2)
+    # Blank: the whole country; otherwise a region (US state, Canadian province) code.
+    region = models.CharField(max_length=64, blank=True)
+    rate = models.DecimalField(max_digits=6, decimal_places=3)
+    label = models.CharField(max_length=40, default="VAT")
+
+    class Meta:
+        ordering = ["country", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "country", "region"],
+                                    name="tax_rate_unique_place"),
+            models.CheckConstraint(condition=models.Q(rate__gte=0, rate__lte=100),
+                                   name="tax_rate_0_to_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country}{'-' + self.region if self.region else ''} {self.rate}%"

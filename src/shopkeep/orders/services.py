@@ -33,8 +33,10 @@ from shopkeep.events.services import emit
 from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data, payment_failed_data
+from shopkeep.orders.tax import TaxResult, tax_compute
 from shopkeep.payments.selectors import checkout_gateway
 from shopkeep.promotions import coupons, giftcards
+from shopkeep.promotions.creators import creator_code_find
 from shopkeep.promotions.models import GiftCardTransaction
 from shopkeep.promotions.pricing import Quote, price_lines
 from shopkeep.stores.audit import Actor, audit_record
@@ -110,8 +112,15 @@ def _release_stock(order: Order) -> None:
     order.stock_released = True
 
 
+def _apply_tax(quote: Quote, result: TaxResult) -> None:
+    quote.tax, quote.tax_rate, quote.tax_inclusive = result.tax, result.rate, result.inclusive
+    quote.tax_label = result.label
+    quote.total = result.total
+
+
 def order_quote(*, store: Store, lines: list[Line], coupon_code: str = "", email: str = "",
-                gift_card_code: str = "") -> Quote:
+                gift_card_code: str = "", country: str = "", region: str = "",
+                vat_number: str = "") -> Quote:
     """What the basket costs right now, as the basket and checkout pages show it and as
     ``order_create`` will charge it. Unknown or unusable codes leave the price unchanged and
     say why (``coupon_message``, ``notes``)."""
@@ -120,6 +129,13 @@ def order_quote(*, store: Store, lines: list[Line], coupon_code: str = "", email
     quote = price_lines(store=store, items=[(products[pid], q) for pid, q in merged.items()
                                             if pid in products])
     quote = coupons.coupon_apply(store=store, code=coupon_code, quote=quote, email=email)
+    try:
+        _apply_tax(quote, tax_compute(store=store, amount=quote.subtotal - quote.discount,
+                                      country=country, region=region, vat_number=vat_number))
+    except ServiceError as exc:
+        quote.notes.append(exc.message)
+        _apply_tax(quote, tax_compute(store=store, amount=quote.subtotal - quote.discount,
+                                      country=country, region=region))
     if gift_card_code:
         try:
             card = giftcards.gift_card_find(store=store, code=gift_card_code)
@@ -145,7 +161,8 @@ def _apply_gift_card(order: Order, code: str) -> None:
 def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerInput,
                          billing_address: dict | None = None, phone: str = "",
                          gateway: str = "", coupon_code: str = "",
-                         gift_card_code: str = "") -> Order:
+                         gift_card_code: str = "", vat_number: str = "",
+                         creator_code: str = "") -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
 
     Checkouts call ``payments.flows.order_create``, which also takes the payment of an order
@@ -173,6 +190,7 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
         raise ServiceError("invalid_phone", "The phone number is not valid.", field="phone")
     # Validated before anything is written; an existing customer is not changed by an unpaid
     # checkout, and the order freezes the identity it delivers to (issue 12).
+    creator = creator_code_find(store=store, code=creator_code)
     typed = identity_of(store, customer)
     name, country = clean_name(customer.name), clean_country(customer.country)
     buyer, _ = customer_get_or_create(store=store, data=customer)
@@ -191,7 +209,12 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                                               at=now)
         quote.coupon_code = coupon.code
     subtotal = quantize(quote.subtotal, store.currency)
-    total = subtotal - quote.discount
+    # The rate comes from the billing country (the address's, else the one the buyer gave).
+    taxed = tax_compute(store=store, amount=subtotal - quote.discount,
+                        country=((address or {}).get("country") or customer.country
+                                 or buyer.country),
+                        region=(address or {}).get("state", ""), vat_number=vat_number)
+    total = taxed.total
     if total <= 0 and not coupon:
         raise ServiceError("nothing_to_pay", "Free products cannot be checked out yet.",
                            field="items")
@@ -202,6 +225,11 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                   customer_name=name, customer_phone=phone, customer_country=country,
                   billing_address=address, currency=store.currency, subtotal=subtotal,
                   discount=quote.discount, coupon_code=quote.coupon_code,
+                  tax=taxed.tax, tax_rate=taxed.rate, tax_inclusive=taxed.inclusive,
+                  tax_country=taxed.country if taxed.rate else "",
+                  tax_region=taxed.region if taxed.rate else "",
+                  vat_number=taxed.vat_number, reverse_charge=taxed.reverse_charge,
+                  creator_code=creator.code if creator else "",
                   total=total, payment_gateway=gateway, is_test_order=store.test_mode,
                   reserved_until=now + RESERVATION, created_at=now, updated_at=now)
     order.freeze_identity(identity)

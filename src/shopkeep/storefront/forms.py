@@ -25,6 +25,11 @@ class CheckoutForm(forms.Form):
     state = forms.CharField(max_length=200, required=False, label="State or region")
     postal_code = forms.CharField(max_length=200, required=False)
     country = forms.CharField(max_length=2, required=False, help_text="Two letters, like US.")
+    vat_number = forms.CharField(max_length=40, required=False, label="EU VAT number",
+                                 help_text="Optional, for businesses: with a valid number "
+                                 "from another EU country no VAT is charged.")
+    creator_code = forms.CharField(max_length=40, required=False, label="Creator code",
+                                   help_text="Optional: support a creator who sent you here.")
     gift_card_code = forms.CharField(max_length=40, required=False, label="Gift card code",
                                      help_text="Optional: the card pays what it holds; a "
                                      "card payment covers the rest.")

@@ -141,11 +141,13 @@ def basket_add(request: HttpRequest, store_slug: str) -> HttpResponse:
 
 
 def _quote(request: HttpRequest, store: Store, lines: list, *, email: str = "",
-           gift_card_code: str = "") -> Quote:
+           gift_card_code: str = "", country: str = "", region: str = "",
+           vat_number: str = "") -> Quote:
     return order_quote(store=store, lines=[Line(line.product.pk, line.quantity)
                                            for line in lines],
                        coupon_code=basket.coupon_code(request, store), email=email,
-                       gift_card_code=gift_card_code)
+                       gift_card_code=gift_card_code, country=country[:2],
+                       region=region[:64], vat_number=vat_number[:40])
 
 
 @open_store
@@ -214,7 +216,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                                        name=data["name"], country=data["country"]),
                 billing_address=form.address(),
                 coupon_code=basket.coupon_code(request, store),
-                gift_card_code=data.get("gift_card_code", ""))
+                gift_card_code=data.get("gift_card_code", ""),
+                vat_number=data.get("vat_number", ""),
+                creator_code=data.get("creator_code", ""))
         except ServiceError as exc:
             # The service names the field it refused ("player_name", "billing_address.city",
             # "items" for basket-wide rules); unknown names become a message above the form.
@@ -223,7 +227,11 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
         else:
             basket.clear(request, store)
             return _pay(request, order)
-    quote = _quote(request, store, lines)
+    # After a POST the totals show the tax for the billing country and VAT number typed.
+    posted = request.POST if request.method == "POST" else {}
+    quote = _quote(request, store, lines, country=str(posted.get("country", "")),
+                   region=str(posted.get("state", "")),
+                   vat_number=str(posted.get("vat_number", "")))
     return render_page(request, store, "checkout.html", {"form": form, "lines": quote.lines,
                                                          "quote": quote, "total": quote.total},
                        status=400 if form.errors else 200)
