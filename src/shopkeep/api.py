@@ -18,6 +18,7 @@ from shopkeep.delivery.api_agent import RateLimited
 from shopkeep.delivery.api_agent import router as agent_router
 from shopkeep.disputes.api import router as disputes_router
 from shopkeep.orders.api import router as orders_router
+from shopkeep.orders.api_creators import router as creators_report_router
 from shopkeep.orders.api_tax import router as tax_router
 from shopkeep.payments.api import router as payments_router
 from shopkeep.promotions.api import router as promotions_router
@@ -122,6 +123,7 @@ api.add_router("/agent", agent_router)
 api.add_router("/", payments_router)
 api.add_router("/", support_router)
 api.add_router("/", webhooks_router)
+api.add_router("/", creators_report_router)
 api.add_router("/", promotions_router)
 api.add_router("/", tax_router)
 

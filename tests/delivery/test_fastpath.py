@@ -228,8 +228,37 @@ def test_seed_only_pollers_are_recorded_and_served_from_memory(world):
         response = await lean.get(PENDING, headers=headers)
         assert response.status_code == 200 and response.json()["commands"] == []
         assert _memory() == before + 1
-        server = await sync_to_async(GameServer.objects.get)(pk=world["server"].pk)
+        for _ in range(50):  # written behind the answer, batched
+            server = await sync_to_async(GameServer.objects.get)(pk=world["server"].pk)
+            if server.anonymous_seen_at is not None:
+                break
+            await asyncio.sleep(0.05)
         assert server.anonymous_seen_at is not None and server.agent_instance == ""
+    _run(test)
+
+
+def test_an_agent_seen_long_ago_is_recorded_again_from_memory(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    async def test(lean, plain):
+        etag = (await plain.get(PENDING, headers=_headers(world))).headers["etag"]
+        h = _headers(world, **{"If-None-Match": etag})
+        await _warm(lean, h)
+        old = timezone.now() - timedelta(seconds=60)
+        await sync_to_async(GameServer.objects.filter(pk=world["server"].pk).update)(
+            agent_seen_at=old)
+        agentcache.invalidate([world["server"].pk])  # as the next NOTIFY would
+        before = _memory()
+        assert (await lean.get(PENDING, headers=h)).status_code == 304
+        assert _memory() == before + 1
+        for _ in range(50):
+            server = await sync_to_async(GameServer.objects.get)(pk=world["server"].pk)
+            if server.agent_seen_at > old:
+                break
+            await asyncio.sleep(0.05)
+        assert server.agent_seen_at > old and server.agent_instance == "agent-a"
     _run(test)
 
 

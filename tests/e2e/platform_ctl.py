@@ -56,9 +56,14 @@ def cmd_setup(args: argparse.Namespace) -> dict:
         ActionInput(commands=["give {player} diamond {quantity}"], require_online=True)])
     delivery_actions_set(store=store, actor=actor, product=vip, trigger="refund", actions=[
         ActionInput(commands=["say refund {order_number} for {player}"])])
+    rank = product_create(store=store, actor=actor, data=ProductInput(name="Rank", price="2.99"))
+    delivery_actions_set(store=store, actor=actor, product=rank, trigger="purchase", actions=[
+        ActionInput(commands=["lp user {player} parent add rank-{order_number}"],
+                    safe_to_repeat=True)])
     server, server_secret, store_secret = server_create(store=store, actor=actor,
                                                         name="Survival", game="minecraft")
     return {"store_id": store.pk, "server_id": server.pk, "kit": kit.pk, "vip": vip.pk,
+            "rank": rank.pk,
             "store_secret": store_secret, "server_secret": server_secret}
 
 

@@ -144,3 +144,34 @@ def test_a_wrong_secret_is_logged_once_and_polling_resumes_when_the_config_is_fi
              what="delivery after the fix")
     assert world.executed() == [f"say kit {order} for Steve"]
     assert world.agent_log().count("refused the store/server secrets") == 1
+
+
+def test_after_a_crash_mid_command_a_safe_one_runs_again_and_an_unsafe_one_awaits_review(world):
+    """What a SIGKILL between "started" and the result leaves in the journal, replayed
+    deterministically: the platform runs the rest for real."""
+    from shopkeep_agent.journal import Journal
+
+    safe_order = _buy(world, "rank")
+    unsafe_order = _buy(world, "kit", player="Alex")
+    (safe,) = _commands(world, safe_order)
+    (unsafe,) = _commands(world, unsafe_order)
+    world.agent_config()
+    journal = Journal(str(world.tmp / "agent" / "shopkeep-agent-journal.sqlite3"))
+    for command, flag in ((safe, True), (unsafe, False)):
+        assert journal.start(command_id=command["id"], attempt=1, type="purchase",
+                             player="", command=command["text"], safe_to_repeat=flag)
+    journal.close()  # the agent "died" here, with both in flight
+    world.sim("join", "Steve")  # LuckPerms knows players who have joined once
+    world.start_agent()
+    try:
+        wait_for(lambda: world.status()["orders"][safe_order]["status"] == "completed",
+                 timeout=60, what="the safe command ran again and was confirmed")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{world.agent_log()[-3000:]}\n{world.status()}") from None
+    wait_for(lambda: _commands(world, unsafe_order)[0]["status"] == "needs_review",
+             what="the unsafe one awaits review")
+    status = world.status()
+    assert world.executed() == [f"lp user Steve parent add rank-{safe_order}"]
+    assert status["orders"][unsafe_order]["status"] == "processing"
+    assert not [e for e in status["events"] if e["type"] == "delivery.failed"]
+    assert _commands(world, unsafe_order)[0]["error_code"] == "AGENT_CRASHED_DURING_EXECUTION"

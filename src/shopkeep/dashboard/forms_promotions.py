@@ -70,3 +70,13 @@ class GiftCardAdjustForm(forms.Form):
                                            ("remove", "Take from the balance")])
     amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     note = forms.CharField(max_length=200, required=False)
+
+
+class CreatorCodeForm(forms.Form):
+    code = forms.CharField(max_length=40)
+    name = forms.CharField(max_length=100, label="Creator")
+    share_percent = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0,
+                                       max_value=100, required=False, initial=0,
+                                       label="Share (%)", help_text="Optional; shown in the "
+                                       "report, paid out by you.")
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")

@@ -23,6 +23,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Orders", "dashboard:orders", Perm.ORDERS_VIEW),
     Section("Subscriptions", "dashboard:subscriptions", Perm.ORDERS_VIEW),
     Section("Customers", "dashboard:customers", Perm.CUSTOMERS_VIEW),
+    Section("Exports", "dashboard:exports", Perm.ORDERS_VIEW),
     Section("Storefront", "dashboard:storefront", Perm.STORE_SETTINGS),
     Section("Promotions", "dashboard:coupons", Perm.CATALOG_VIEW),
     Section("Webhooks", "dashboard:webhooks", Perm.WEBHOOKS_MANAGE),

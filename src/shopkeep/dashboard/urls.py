@@ -48,6 +48,7 @@ urlpatterns = [
     path("<slug:store_slug>/categories/<int:category_id>/delete/",
          views_catalog.category_delete, name="category_delete"),
     path("<slug:store_slug>/customers/", views_customers.customer_list, name="customers"),
+    path("<slug:store_slug>/exports/", views_customers.exports, name="exports"),
     path("<slug:store_slug>/customers/<int:customer_id>/", views_customers.customer_detail,
          name="customer_detail"),
     path("<slug:store_slug>/orders/", views_orders.order_list, name="orders"),

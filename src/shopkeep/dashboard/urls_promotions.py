@@ -28,6 +28,8 @@ urlpatterns = [
     path("<slug:store_slug>/promotions/sales/<int:sale_id>/delete/", v.sale_delete,
          name="sale_delete"),
     path("<slug:store_slug>/promotions/gift-cards/", v.gift_card_list, name="gift_cards"),
+    path("<slug:store_slug>/promotions/creator-codes/", v.creator_codes,
+         name="creator_codes"),
     path("<slug:store_slug>/promotions/gift-cards/<int:card_id>/", v.gift_card_detail,
          name="gift_card_detail"),
     path("<slug:store_slug>/promotions/gift-cards/<int:card_id>/disable/",

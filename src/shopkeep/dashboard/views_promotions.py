@@ -20,6 +20,7 @@ from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
 from shopkeep.dashboard.forms_promotions import (
     CouponForm,
+    CreatorCodeForm,
     GiftCardAdjustForm,
     GiftCardIssueForm,
     SaleForm,
@@ -258,3 +259,74 @@ def gift_card_disable(request: HttpRequest, card_id: int) -> HttpResponse:
                      "spent.")
     return redirect("dashboard:gift_card_detail", store_slug=request.store.slug,
                     card_id=card.pk)
+
+
+# -- creator codes ----------------------------------------------------------------------------
+
+def _period(request: HttpRequest) -> tuple[datetime | None, datetime | None, str, str]:
+    """``?since=YYYY-MM-DD&until=YYYY-MM-DD`` as whole days in the store's zone (until is
+    inclusive)."""
+    from datetime import date, timedelta
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(request.GET.get(name, "")[:10])
+        except ValueError:
+            return None
+
+    since, until = day("since"), day("until")
+    zone = _zone(request)
+    start = datetime.combine(since, datetime.min.time(), zone) if since else None
+    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), zone) if until \
+        else None
+    return start, end, since.isoformat() if since else "", until.isoformat() if until else ""
+
+
+@store_view(Perm.CATALOG_VIEW)
+def creator_codes(request: HttpRequest) -> HttpResponse:
+    import csv
+
+    from shopkeep.orders.creator_report import creator_report
+    from shopkeep.promotions import creators
+    from shopkeep.promotions.models import CreatorCode
+
+    form = CreatorCodeForm(request.POST or None)
+    if request.method == "POST":
+        if not _can_manage(request):
+            raise PermissionDenied
+        if form.is_valid():
+            from shopkeep.promotions.coupons import normalise_code
+
+            existing = CreatorCode.objects.filter(
+                store=request.store, code=normalise_code(form.cleaned_data["code"])).first()
+            try:
+                row = creators.creator_code_save(store=request.store,
+                                                 actor=Actor.for_user(request.user),
+                                                 creator=existing, **form.cleaned_data)
+            except ServiceError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(request, f"Creator code {row.code} saved; buyers can enter it "
+                                 "at checkout.")
+                return redirect("dashboard:creator_codes", store_slug=request.store.slug)
+    since, until, since_text, until_text = _period(request)
+    report = creator_report(store=request.store, since=since, until=until)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="creator-codes-{since_text or "start"}-'
+            f'{until_text or "now"}.csv"')
+        writer = csv.writer(response)
+        writer.writerow(["code", "name", "orders", f"revenue_{request.store.currency}",
+                         "share_percent", f"share_{request.store.currency}"])
+        for line in report:
+            # A leading = + - @ would be a formula in a spreadsheet: names are owner-typed.
+            name = f"'{line.name}" if line.name[:1] in "=+-@" else line.name
+            writer.writerow([line.code, name, line.orders, line.revenue, line.share_percent,
+                             line.share])
+        return response
+    return render(request, "dashboard/promotions/creator_codes.html", {
+        "form": form, "report": report, "since": since_text, "until": until_text,
+        "codes": CreatorCode.objects.filter(store=request.store),
+        "can_manage": _can_manage(request), "tab": "creators"},
+        status=400 if form.errors else 200)

@@ -41,6 +41,7 @@ logger = logging.getLogger("shopkeep.delivery.fastpath")
 
 PATH = "/api/v1/agent/commands/pending"
 SEEN_EVERY = SEEN_WRITE_EVERY.total_seconds()
+WOKEN_AT_ONCE = 8  # below Django's database pool, so woken polls never time out on it
 WATCH_SECONDS = 0.5  # a rotated secret is refused by every process within this
 # Polls answered from memory (tests and bench read it).
 STATS = {"memory": 0}
@@ -165,6 +166,12 @@ class AgentFastPath:
         self.db: Database | None = None
         self.watcher: asyncio.Task | None = None
         self.postgres = False
+        self._slots: asyncio.Semaphore | None = None
+
+    def _woken_slots(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(WOKEN_AT_ONCE)
+        return self._slots
 
     async def __call__(self, scope, receive, send) -> None:
         if (not self.enabled or scope["type"] != "http" or scope["path"] != PATH
@@ -202,6 +209,12 @@ class AgentFastPath:
         if entry is not None:
             return entry
         token = agentcache.begin()
+        if token is None and self.postgres and wakeup._listener.ready is not None:
+            # Just started: the LISTEN connection is opening. Waiting for it briefly beats
+            # handing a burst of polls to Django (a thread each while they are held).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup._listener.ready.wait(), 5)
+            token = agentcache.begin()
         if token is None:
             return None
         row = await self.db.lookup(req.digest)
@@ -231,21 +244,16 @@ class AgentFastPath:
             return "200"
         return None
 
-    async def _record_seen(self, req: _Request, entry: agentcache.Entry, now: float) -> bool:
-        """What claim() writes, bounded to one write per 20 s."""
+    def _record_seen(self, req: _Request, entry: agentcache.Entry, now: float) -> None:
+        """What claim() writes, at most once per 20 s per agent, batched (fastpath_db)."""
+        seen = entry.holder_seen if req.instance else entry.anonymous_seen
+        if seen is not None and now - seen <= SEEN_EVERY:
+            return
+        self.db.note_seen(entry.server_id, req.instance)
         if req.instance:
-            if entry.holder_seen is not None and now - entry.holder_seen <= SEEN_EVERY:
-                return True
-            at = datetime.fromtimestamp(now, UTC)
-            if not await self.db.touch_holder(entry.server_id, req.instance, at):
-                return False
             entry.holder_seen = now
         else:
-            if entry.anonymous_seen is not None and now - entry.anonymous_seen <= SEEN_EVERY:
-                return True
-            await self.db.touch_anonymous(entry.server_id, datetime.fromtimestamp(now, UTC))
             entry.anonymous_seen = now
-        return True
 
     async def _serve(self, req: _Request, scope, receive, send) -> bool:
         entry = await self._entry(req)
@@ -258,8 +266,7 @@ class AgentFastPath:
                 rate_limit_check(entry.server_id)
             except RateLimited:
                 return False  # Django counts it too and answers the 429
-        if not await self._record_seen(req, entry, now):
-            return False
+        self._record_seen(req, entry, now)
         if req.wait > 0 and (req.match or "").strip() != "*":
             loop = asyncio.get_running_loop()
             deadline = loop.time() + req.wait
@@ -268,9 +275,13 @@ class AgentFastPath:
             if outcome == "gone":
                 return True  # the client left; nothing to answer
             if outcome is None:
-                remaining = max(0, int(deadline - loop.time()))
-                await self.app(_with_wait(scope, remaining), _replay(receive, consumed),
-                               send)
+                # Woken polls whose list changed go to Django a few at a time: a thousand at
+                # once would exhaust its connection pool (500s); queued here they cost no
+                # thread and no connection while they wait their turn.
+                async with self._woken_slots():
+                    remaining = max(0, int(deadline - loop.time()))
+                    await self.app(_with_wait(scope, remaining), _replay(receive, consumed),
+                                   send)
                 return True
             entry, verdict = outcome
         await self._answer(req, entry, verdict, send)

@@ -9,6 +9,7 @@ the same statements (the file is local; the pool bounds the threads however many
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,8 @@ from django.utils.dateparse import parse_datetime
 
 from shopkeep.delivery.models import AgentKey, DeliveryCommand, GameServer
 
+logger = logging.getLogger("shopkeep.delivery.fastpath")
+
 # Literal SQL (the lean path runs no ORM); the table names are checked against the models.
 LOOKUP = (
     "SELECT s.secret_hash, s.id, s.queue_version, s.retry_due_at, s.agent_instance, "
@@ -29,9 +32,10 @@ LOOKUP = (
     "FROM delivery_gameserver s JOIN delivery_agentkey k ON k.store_id = s.store_id "
     "WHERE s.secret_hash IN ({digests}) AND s.removed_at IS NULL"
 )
-TOUCH_HOLDER = ("UPDATE delivery_gameserver SET agent_seen_at = %s "
-                "WHERE id = %s AND agent_instance = %s")
-TOUCH_ANONYMOUS = "UPDATE delivery_gameserver SET anonymous_seen_at = %s WHERE id = %s"
+# Seen marks are written in batches: (server, instance) pairs still holding the server.
+TOUCH_HOLDERS = ("UPDATE delivery_gameserver SET agent_seen_at = %s "
+                 "WHERE (id, agent_instance) IN (VALUES {pairs})")
+TOUCH_ANONYMOUS = "UPDATE delivery_gameserver SET anonymous_seen_at = %s WHERE id IN ({ids})"
 # What the SQLite watcher compares with each cached entry (one row per server).
 FINGERPRINTS = (
     "SELECT s.id, s.secret_hash, s.queue_version, s.retry_due_at, s.agent_instance, "
@@ -67,6 +71,8 @@ class Database:
         self._local = threading.local()
         self._opening: asyncio.Lock | None = None
         self._wanted: dict[str, list[asyncio.Future]] = {}
+        self._seen: dict[tuple[int, str], None] = {}
+        self._flusher: asyncio.Task | None = None
         self._batcher: asyncio.Task | None = None
 
     # -- the statements ------------------------------------------------------------------------
@@ -102,11 +108,36 @@ class Database:
                     if not future.done():
                         future.set_result(rows.get(digest))
 
-    async def touch_holder(self, server_id: int, instance: str, at: datetime) -> bool:
-        return await self._write(TOUCH_HOLDER, (self._dt(at), server_id, instance)) == 1
+    def note_seen(self, server_id: int, instance: str) -> None:
+        """Record (soon, batched with others) that the agent polled: what claim() writes
+        every 20 s. The poll is answered without waiting; if the write fails, the server's
+        entry is dropped so its next poll goes the long way."""
+        self._seen[(server_id, instance)] = None
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(
+                self._flush_seen(), name="shopkeep-agent-seen")
 
-    async def touch_anonymous(self, server_id: int, at: datetime) -> bool:
-        return await self._write(TOUCH_ANONYMOUS, (self._dt(at), server_id)) == 1
+    async def _flush_seen(self) -> None:
+        from shopkeep.delivery import agentcache
+
+        await asyncio.sleep(0)
+        while self._seen:
+            batch = list(self._seen)[:500]
+            for key in batch:
+                del self._seen[key]
+            at = self._dt(datetime.now(UTC))
+            holders = [(sid, inst) for sid, inst in batch if inst]
+            anonymous = [sid for sid, inst in batch if not inst]
+            try:
+                if holders:
+                    sql = TOUCH_HOLDERS.format(pairs=", ".join(["(%s, %s)"] * len(holders)))
+                    await self._write(sql, (at, *[v for pair in holders for v in pair]))
+                if anonymous:
+                    sql = TOUCH_ANONYMOUS.format(ids=", ".join(["%s"] * len(anonymous)))
+                    await self._write(sql, (at, *anonymous))
+            except Exception:
+                logger.warning("recording agent polls failed", exc_info=True)
+                agentcache.invalidate({sid for sid, _ in batch})
 
     async def fingerprints(self, server_ids: list[int]) -> list[tuple]:
         rows: list[tuple] = []

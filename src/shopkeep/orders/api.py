@@ -220,6 +220,7 @@ class OrderCreateIn(Schema):
     coupon_code: str = Field("", max_length=40)
     gift_card_code: str = Field("", max_length=40)
     vat_number: str = Field("", max_length=40)
+    creator_code: str = Field("", max_length=40)
     success_url: HttpUrl
     cancel_url: HttpUrl
 
@@ -266,7 +267,8 @@ def order_create_api(request: HttpRequest, payload: OrderCreateIn) -> JsonRespon
             customer=CustomerInput(**payload.customer.dict()),
             billing_address=payload.billing_address.dict() if payload.billing_address
             else None, phone=payload.phone, coupon_code=payload.coupon_code,
-            gift_card_code=payload.gift_card_code, vat_number=payload.vat_number)
+            gift_card_code=payload.gift_card_code, vat_number=payload.vat_number,
+            creator_code=payload.creator_code)
         url = checkout_start(order=order, success_url=payload.success_url,
                              cancel_url=payload.cancel_url)
         order.refresh_from_db()

@@ -39,6 +39,7 @@ from shopkeep.payments.gateways import get_gateway
 from shopkeep.payments.gateways.base import CheckoutRequest, GatewayError, SubscriptionTerms
 from shopkeep.payments.selectors import checkout_gateway
 from shopkeep.promotions import coupons, giftcards
+from shopkeep.promotions.creators import creator_code_find
 from shopkeep.promotions.models import GiftCardTransaction
 from shopkeep.promotions.pricing import Quote, price_lines
 from shopkeep.stores.audit import Actor, audit_record
@@ -163,7 +164,7 @@ def _apply_gift_card(order: Order, code: str) -> None:
 def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
                  billing_address: dict | None = None, phone: str = "",
                  gateway: str = "", coupon_code: str = "", gift_card_code: str = "",
-                 vat_number: str = "") -> Order:
+                 vat_number: str = "", creator_code: str = "") -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
 
     Prices are the sale prices running now, less the coupon; a gift card pays what it holds
@@ -188,6 +189,7 @@ def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
         raise ServiceError("invalid_phone", "The phone number is not valid.", field="phone")
     # Validated before anything is written; an existing customer is not changed by an unpaid
     # checkout, and the order freezes the identity it delivers to (issue 12).
+    creator = creator_code_find(store=store, code=creator_code)
     typed = identity_of(store, customer)
     name, country = clean_name(customer.name), clean_country(customer.country)
     buyer, _ = customer_get_or_create(store=store, data=customer)
@@ -226,6 +228,7 @@ def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
                   tax_country=taxed.country if taxed.rate else "",
                   tax_region=taxed.region if taxed.rate else "",
                   vat_number=taxed.vat_number, reverse_charge=taxed.reverse_charge,
+                  creator_code=creator.code if creator else "",
                   total=total, payment_gateway=gateway, is_test_order=store.test_mode,
                   reserved_until=now + RESERVATION, created_at=now, updated_at=now)
     order.freeze_identity(identity)

@@ -11,8 +11,8 @@ from ninja.pagination import paginate
 from shopkeep.core.money import money_str
 from shopkeep.core.pagination import PagePagination
 from shopkeep.core.tenancy import get_for_store
-from shopkeep.promotions import giftcards, services
-from shopkeep.promotions.models import Coupon, GiftCard, GiftCardTransaction, Sale
+from shopkeep.promotions import creators, giftcards, services
+from shopkeep.promotions.models import Coupon, CreatorCode, GiftCard, GiftCardTransaction, Sale
 from shopkeep.stores.api_auth import scope
 from shopkeep.stores.audit import Actor
 
@@ -311,3 +311,51 @@ def gift_card_disable(request: HttpRequest, card_id: int):
     card = get_for_store(GiftCard, request.store, pk=card_id)
     return giftcards.gift_card_disable(store=request.store, actor=_actor(request), card=card)
 
+
+
+class CreatorCodeIn(Schema):
+    code: str = Field(..., min_length=2, max_length=40)
+    name: str = Field(..., min_length=1, max_length=100)
+    share_percent: str = Field("0", max_length=6, pattern=r"^\d{1,3}(\.\d{1,2})?$")
+    is_active: bool = True
+
+
+class CreatorCodeOut(Schema):
+    id: int
+    code: str
+    name: str
+    share_percent: str
+    is_active: bool
+    created_at: datetime
+
+    @staticmethod
+    def resolve_share_percent(obj) -> str:
+        return format(obj.share_percent, "f")
+
+
+@router.get("/creator-codes", response=list[CreatorCodeOut], auth=scope("promotions:read"))
+@paginate(PagePagination)
+def creator_code_list(request: HttpRequest):
+    return CreatorCode.objects.filter(store=request.store)
+
+
+@router.post("/creator-codes", response={201: CreatorCodeOut}, auth=scope("promotions:write"))
+def creator_code_create(request: HttpRequest, payload: CreatorCodeIn):
+    return Status(201, creators.creator_code_save(store=request.store, actor=_actor(request),
+                                                  **payload.dict()))
+
+
+@router.put("/creator-codes/{creator_id}", response=CreatorCodeOut,
+            auth=scope("promotions:write"))
+def creator_code_update(request: HttpRequest, creator_id: int, payload: CreatorCodeIn):
+    creator = get_for_store(CreatorCode, request.store, pk=creator_id)
+    return creators.creator_code_save(store=request.store, actor=_actor(request),
+                                      creator=creator, **payload.dict())
+
+
+@router.delete("/creator-codes/{creator_id}", response={204: None},
+               auth=scope("promotions:write"))
+def creator_code_delete(request: HttpRequest, creator_id: int):
+    creator = get_for_store(CreatorCode, request.store, pk=creator_id)
+    creators.creator_code_delete(store=request.store, actor=_actor(request), creator=creator)
+    return Status(204, None)

@@ -184,3 +184,27 @@ class GiftCardTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} on card {self.card_id}"
+
+
+class CreatorCode(models.Model):
+    """A content creator's code a buyer enters at checkout; the owner sees sales per creator."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="creator_codes")
+    code = models.CharField(max_length=40)  # upper-case; matched case-insensitively
+    name = models.CharField(max_length=100)
+    # Optional: the creator's share of revenue, shown in the report (paid out by the owner).
+    share_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "code"], name="creator_code_unique"),
+            models.CheckConstraint(condition=models.Q(share_percent__gte=0,
+                                                      share_percent__lte=100),
+                                   name="creator_share_0_to_100"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

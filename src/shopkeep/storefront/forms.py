@@ -28,6 +28,8 @@ class CheckoutForm(forms.Form):
     vat_number = forms.CharField(max_length=40, required=False, label="EU VAT number",
                                  help_text="Optional, for businesses: with a valid number "
                                  "from another EU country no VAT is charged.")
+    creator_code = forms.CharField(max_length=40, required=False, label="Creator code",
+                                   help_text="Optional: support a creator who sent you here.")
     gift_card_code = forms.CharField(max_length=40, required=False, label="Gift card code",
                                      help_text="Optional: the card pays what it holds; a "
                                      "card payment covers the rest.")
