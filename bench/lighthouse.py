@@ -3,7 +3,8 @@ against Debian's Chromium; prints the four category scores per page.
 
     npm install --prefix bench/.lighthouse lighthouse@12     # once; nothing else downloads
     .venv/bin/python bench/lighthouse.py                     # seeds and serves a demo store
-    LIGHTHOUSE=/path/to/lighthouse BENCH_URL=http://127.0.0.1:8000 .venv/bin/python bench/lighthouse.py
+    LIGHTHOUSE=/path/to/lighthouse BENCH_URL=http://127.0.0.1:8000 \
+        .venv/bin/python bench/lighthouse.py
 
 Targets (issue 13): performance >= 90, accessibility >= 95, best practices >= 95, SEO >= 95.
 """

@@ -65,14 +65,15 @@ def _check(page, url: str, errors: list[str]) -> None:
 
 @pytest.mark.parametrize("theme", ["default", "midnight"])
 def test_every_storefront_page_fits_phone_and_laptop(live_server, chromium, theme):
-    store, vip = _shop(theme)
+    _shop(theme)
     base = f"{live_server.url}/s/shop"
     for width, height in VIEWPORTS:
         context = chromium.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda m, errors=errors: errors.append(m.text)
+                if m.type == "error" else None)
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
         for path in ("/", "/p/vip-rank/", "/p/gem-pack/", "/pages/rules/", "/account/login/",
                      "/account/signup/", "/support/new/", "/gift-card/", "/basket/"):
             _check(page, base + path, errors)
