@@ -129,7 +129,9 @@ def route_url(pattern: URLPattern, prefix: str, store: Store) -> str | None:
     path = str(pattern.pattern)
     for name in pattern.pattern.converters:
         if name not in values:
-            raise KeyError(f"{pattern.name}: no value for <{name}>; add it to kwarg_values")
+            # Unknown here: an action (POST-only) answers 405 whatever the value; a page
+            # fails the walk until its value is added to kwarg_values.
+            raise UnknownKwarg(prefix + _with_zeros(pattern))
         value = values[name](store)
         if value is None:
             return None
@@ -141,3 +143,16 @@ def _conv(pattern: URLPattern, name: str) -> str:
     import re
 
     return re.search(r"<(\w+):" + name + ">", str(pattern.pattern)).group(1)
+
+
+class UnknownKwarg(Exception):
+    def __init__(self, probe_path: str) -> None:
+        super().__init__(probe_path)
+        self.probe_path = probe_path
+
+
+def _with_zeros(pattern: URLPattern) -> str:
+    import re
+
+    path = str(pattern.pattern).replace("<slug:store_slug>", "demo")
+    return re.sub(r"<(\w+):(\w+)>", lambda m: "0" if m.group(1) == "int" else "x", path)
