@@ -76,8 +76,8 @@ def notice_process(*, event_id: int) -> str:
     """Apply one recorded notice exactly once (the row lock and ``processed_at`` decide);
     safe to run again, from any number of processes."""
     with transaction.atomic():
-        event = (GatewayEvent.objects.select_for_update().select_related("store")
-                 .filter(pk=event_id).first())
+        # No select_related: PostgreSQL refuses FOR UPDATE on the nullable side of the join.
+        event = GatewayEvent.objects.select_for_update().filter(pk=event_id).first()
         if event is None:
             return "gone"
         if event.processed_at is not None:
