@@ -91,7 +91,8 @@ def _seed() -> dict:
 
 def _buy(store, product) -> None:
     from shopkeep.customers.services import CustomerInput
-    from shopkeep.orders.services import Line, checkout_start, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import checkout_start, order_create
     from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
     from shopkeep.payments.models import SandboxSession
 

@@ -13,7 +13,8 @@ from shopkeep.catalog.services import (
 )
 from shopkeep.customers.services import CustomerInput
 from shopkeep.orders.models import Order
-from shopkeep.orders.services import Line, checkout_start, order_create
+from shopkeep.orders.services import Line
+from shopkeep.payments.flows import checkout_start, order_create
 from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
 from shopkeep.payments.models import SandboxSession
 from shopkeep.stores.audit import Actor

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from shopkeep.orders.models import Order, Refund
-from shopkeep.orders.refunds import refund_execute
+from shopkeep.payments.flows import refund_execute
 from tests.commerce import make_product, make_shop
 from tests.factories import PASSWORD, owner_of
 

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from shopkeep.events.models import Event
+from shopkeep.payments.flows import subscriptions_end_due
 from shopkeep.stores.models import Role
 from shopkeep.subscriptions.models import Renewal, Subscription
-from shopkeep.subscriptions.services import subscriptions_end_due
 from tests.commerce import make_shop
 from tests.dashboard.commerce_state import (
     SUBSCRIPTION_ROUTES,

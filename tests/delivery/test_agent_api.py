@@ -438,7 +438,8 @@ def test_hostile_player_name_is_refused_before_anything_is_queued(db, hostile):
     from shopkeep.core.errors import ServiceError
     from shopkeep.customers.services import CustomerInput
     from shopkeep.orders.models import Order
-    from shopkeep.orders.services import Line, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import order_create
 
     store = make_shop()
     add_server(store)

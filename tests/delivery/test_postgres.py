@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _paid_command():
-    from shopkeep.orders.services import Line, checkout_start, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import checkout_start, order_create
     from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
     from shopkeep.payments.models import SandboxSession
     from tests.commerce import buyer
@@ -143,7 +144,8 @@ def web_process(tmp_path):
 
 
 def test_long_poll_in_another_process_wakes_when_this_one_queues(web_process):
-    from shopkeep.orders.services import Line, checkout_start, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import checkout_start, order_create
     from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
     from shopkeep.payments.models import SandboxSession
     from tests.commerce import buyer
@@ -184,7 +186,8 @@ def test_long_poll_in_another_process_wakes_when_this_one_queues(web_process):
 
 def test_racing_pollers_without_instance_never_receive_the_same_command():
     """Eight seed-only pollers at once, ten polls each: every command goes to one poll."""
-    from shopkeep.orders.services import Line, checkout_start, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import checkout_start, order_create
     from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
     from shopkeep.payments.models import SandboxSession
     from tests.commerce import buyer

@@ -6,7 +6,7 @@ from __future__ import annotations
 from shopkeep.delivery.models import DeliveryCommand, DeliveryLog
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Order, OrderItem
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.stores.audit import Actor
 from tests.commerce import make_product, paid_order, place_order
 from tests.delivery.conftest import add_server, commands_of, set_commands
@@ -153,13 +153,14 @@ def test_partial_refund_takes_nothing_back(world, django_capture_on_commit_callb
 def test_dispute_queues_chargeback_commands_at_once(world, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
-    from shopkeep.disputes.services import dispute_open
+    from shopkeep.payments.flows import dispute_open
 
     set_commands(world["product"], "chargeback", "ban {player} chargeback")
     order = paid_order(world["store"], world["product"], capture=django_capture_on_commit_callbacks)
     (purchase,) = commands_of(order)
     world["agent"].confirm(purchase.pk)
-    dispute_open(gateway="sandbox", order_number=order.order_number, dispute_id="dp_1",
+    dispute_open(store=order.store,
+                 gateway="sandbox", order_number=order.order_number, dispute_id="dp_1",
                  charge_id="ch_1", amount_minor=2999, currency="USD", reason="fraudulent",
                  reason_description="", evidence_due_by=None, opened_at=timezone.now())
     chargeback = Cmd.objects.get(order=order, type="chargeback")
@@ -168,8 +169,11 @@ def test_dispute_queues_chargeback_commands_at_once(world, django_capture_on_com
 
 
 def test_subscription_end_queues_cancel_commands(world, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from shopkeep.payments.gateways.base import Notice
+    from shopkeep.payments.services import notice_receive
     from shopkeep.subscriptions.models import Subscription
-    from shopkeep.subscriptions.services import subscription_cancelled_by_gateway
 
     monthly = make_product(world["store"], name="Monthly VIP", price="4.99",
                            type="subscription", billing_interval="month")
@@ -179,8 +183,9 @@ def test_subscription_end_queues_cancel_commands(world, django_capture_on_commit
     (purchase,) = commands_of(order)
     world["agent"].confirm(purchase.pk)
     sub = Subscription.objects.get(order=order)
-    subscription_cancelled_by_gateway(gateway=sub.payment_gateway,
-                                      subscription_id=sub.gateway_subscription_id)
+    notice_receive(store=sub.store, gateway=sub.payment_gateway, notice=Notice(
+        event_id="evt_sub_cancelled", kind="subscription.cancelled", occurred_at=timezone.now(),
+        reference=order.order_number, subscription_id=sub.gateway_subscription_id))
     cancel = Cmd.objects.get(order=order, type="subscription_cancel")
     assert cancel.command == "lp user {player} parent remove vip"
     assert cancel.status == "pending"

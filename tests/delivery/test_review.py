@@ -138,7 +138,7 @@ def test_dashboard_buttons_decide_and_an_outsider_gets_404(paid):
 
 def test_refund_while_awaiting_review_cancels_it_and_queues_the_take_back(
         paid, django_capture_on_commit_callbacks):
-    from shopkeep.orders.refunds import refund_execute, refund_request
+    from shopkeep.payments.flows import refund_execute, refund_request
 
     _crash(paid)
     order = paid["order"]

@@ -10,10 +10,9 @@ import pytest
 from django.utils import timezone
 
 from shopkeep.disputes.models import Dispute
-from shopkeep.disputes.services import dispute_open, dispute_resolve
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Order
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import dispute_open, dispute_resolve, refund_execute, refund_request
 from shopkeep.payments.gateways.sandbox import SandboxGateway, notice_from_json
 from shopkeep.payments.models import GatewayEvent
 from shopkeep.payments.services import notice_receive
@@ -39,7 +38,8 @@ def _types(store) -> list[str]:
 
 
 def _open(order, dispute_id: str = "dp_1", **kwargs) -> Dispute | None:
-    args = {"gateway": "sandbox", "order_number": order.order_number, "dispute_id": dispute_id,
+    args = {"store": order.store, "gateway": "sandbox", "order_number": order.order_number,
+            "dispute_id": dispute_id,
             "charge_id": "ch_1", "amount_minor": 2999, "currency": "USD",
             "reason": "fraudulent", "reason_description": "Not me",
             "evidence_due_by": timezone.now() + timedelta(days=10),
@@ -48,7 +48,7 @@ def _open(order, dispute_id: str = "dp_1", **kwargs) -> Dispute | None:
 
 
 def _resolve(order, status: str, dispute_id: str = "dp_1") -> Dispute | None:
-    return dispute_resolve(gateway="sandbox", order_number=order.order_number,
+    return dispute_resolve(store=order.store, gateway="sandbox", order_number=order.order_number,
                            dispute_id=dispute_id, status=status, amount_minor=2999,
                            currency="USD", reason="fraudulent", resolved_at=timezone.now())
 
@@ -114,8 +114,9 @@ def test_duplicate_gateway_notices_are_no_ops(store, order, django_capture_on_co
     created = GatewayEvent.objects.get(kind="dispute.created")
     notice = notice_from_json(json.dumps(created.payload).encode())
     before = _types(store)
-    assert notice_receive(gateway="sandbox", notice=notice) == "duplicate"
-    assert notice_receive(gateway="sandbox", notice=replace(notice, event_id="evt_again")) == \
+    assert notice_receive(store=order.store, gateway="sandbox", notice=notice) == "duplicate"
+    assert notice_receive(store=order.store,
+                          gateway="sandbox", notice=replace(notice, event_id="evt_again")) == \
         "dispute known"
     assert _types(store) == before and Dispute.objects.count() == 1
     with django_capture_on_commit_callbacks(execute=True):
@@ -146,8 +147,9 @@ def test_an_unpaid_or_unknown_order_opens_no_dispute(store):
     before = _types(store)
     assert _open(unpaid) is None
     assert _resolve(unpaid, "won") is None
-    assert dispute_resolve(gateway="sandbox", order_number="NOPE", dispute_id="dp_x",
-                           status="won", amount_minor=1, currency="USD", reason="",
+    assert dispute_resolve(store=store, gateway="sandbox", order_number="NOPE",
+                           dispute_id="dp_x", status="won", amount_minor=1, currency="USD",
+                           reason="",
                            resolved_at=timezone.now()) is None
     assert not Dispute.objects.exists() and _types(store) == before
 

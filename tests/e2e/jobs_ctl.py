@@ -36,7 +36,7 @@ def _owner(store):
 def cmd_refunds(args: argparse.Namespace) -> dict:
     """Request refunds (pending, their execution queued), as the dashboard's button does."""
     from shopkeep.orders.models import Order
-    from shopkeep.orders.refunds import refund_request
+    from shopkeep.payments.flows import refund_request
 
     made = []
     for number in args.orders.split(","):
@@ -62,7 +62,8 @@ def cmd_jobs_world(args: argparse.Namespace) -> dict:
     from shopkeep.catalog.services import ActionInput, ProductInput, delivery_actions_set
     from shopkeep.catalog.services import product_create as create
     from shopkeep.orders.models import Order, Refund
-    from shopkeep.orders.refunds import refund_key, refund_request
+    from shopkeep.orders.refunds import refund_key
+    from shopkeep.payments.flows import refund_request
     from shopkeep.payments.gateways.sandbox import CARD_DECLINED, CARD_OK, SandboxGateway
     from shopkeep.payments.models import SandboxSubscription
     from shopkeep.stores.models import Store
@@ -75,7 +76,8 @@ def cmd_jobs_world(args: argparse.Namespace) -> dict:
     stocked = create(store=store, actor=actor, data=ProductInput(
         name="Stocked", price="1.00", stock_enabled=True, stock_quantity=5))
     from shopkeep.customers.services import CustomerInput
-    from shopkeep.orders.services import Line, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import order_create
 
     stale = order_create(store=store, lines=[Line(stocked.pk, 2)], customer=CustomerInput(
         email="stale@e2e.test", player_name="Stale", name="Stale"))
@@ -111,7 +113,7 @@ def cmd_jobs_world(args: argparse.Namespace) -> dict:
     from django_tasks_db.models import DBTaskResult
 
     # Its own execution task is dropped: only the reconciliation can settle it now.
-    DBTaskResult.objects.filter(task_path__endswith="refund_execute").delete()
+    DBTaskResult.objects.filter(task_path__endswith="refund_execute_task").delete()
     sandbox.refund(payment_id=order.gateway_payment_id, amount_minor=499, currency="USD",
                    reason="old", idempotency_key=refund_key(refund))
     Refund.objects.filter(pk=refund.pk).update(created_at=now - timedelta(minutes=10))

@@ -73,7 +73,8 @@ def buy_one(product_id: int, player: str) -> str:
     from shopkeep.catalog.models import Product
     from shopkeep.customers.services import CustomerInput
     from shopkeep.orders.models import Order
-    from shopkeep.orders.services import Line, checkout_start, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import checkout_start, order_create
     from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
     from shopkeep.payments.models import SandboxSession
 
@@ -99,7 +100,7 @@ def _email(player: str) -> str:
 
 def cmd_refund(args: argparse.Namespace) -> dict:
     from shopkeep.orders.models import Order
-    from shopkeep.orders.refunds import refund_execute, refund_request
+    from shopkeep.payments.flows import refund_execute, refund_request
     from shopkeep.stores.audit import Actor
     from shopkeep.stores.models import Membership, Role
 

@@ -182,7 +182,7 @@ def test_refunds_settle_exactly_once_across_worker_kills(tmp_path, database_url)
                 behind = [o for o in books["orders"].values() if o["gateway_refunded_minor"]
                           > int(Decimal(o["refunded"]) * 100)]
                 assert len(behind) == 1  # the gateway refunded; our books do not show it
-                assert books["tasks"].get("refund_execute:RUNNING", 0) >= 1
+                assert books["tasks"].get("refund_execute_task:RUNNING", 0) >= 1
 
         # 2. Kills at the chosen points, from inside (the Nth time the point is reached).
         for point in ("refund.after_gateway", "task.ran", "task.claimed"):

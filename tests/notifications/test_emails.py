@@ -9,7 +9,7 @@ from django.core import mail
 
 from shopkeep.notifications.models import EmailOutbox, MemberEmailPreference
 from shopkeep.notifications.services import email_send, outbox_scan
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.stores.models import Membership, Role
 from tests.commerce import make_product, make_shop, paid_order
 from tests.factories import add_member, owner_of
@@ -108,7 +108,8 @@ def test_another_stores_orders_mail_nobody_here(
 
 def test_a_refund_confirmation_says_how_much_went_back_to_the_gift_card(store, product):
     from shopkeep.orders.models import Order
-    from shopkeep.orders.services import Line, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import order_create
     from tests.commerce import buyer
 
     card = make_gift_card(store, "50.00")
@@ -128,7 +129,8 @@ def test_a_refund_confirmation_says_how_much_went_back_to_the_gift_card(store, p
 def test_hostile_names_are_escaped_in_html_and_plain_in_text(
         store, product, django_capture_on_commit_callbacks):
     from shopkeep.customers.services import CustomerInput
-    from shopkeep.orders.services import Line, checkout_start, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import checkout_start, order_create
     from tests.commerce import pay
 
     order = order_create(store=store, lines=[Line(product.pk, 1)], customer=CustomerInput(

@@ -15,7 +15,7 @@ from shopkeep.disputes.models import Dispute
 from shopkeep.events.models import Event
 from shopkeep.orders.idempotency import idempotency_keys_prune
 from shopkeep.orders.models import IdempotencyKey, Order, Refund
-from shopkeep.orders.refunds import refund_execute
+from shopkeep.payments.flows import refund_execute
 from shopkeep.payments.gateways.sandbox import SandboxGateway
 from shopkeep.stores.models import AuditLog
 from tests.commerce import make_product, make_shop, paid_order, place_order

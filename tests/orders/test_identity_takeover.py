@@ -20,7 +20,8 @@ from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput
 from shopkeep.delivery.models import DeliveryCommand
 from shopkeep.orders.models import Order
-from shopkeep.orders.services import Line, checkout_start, order_create
+from shopkeep.orders.services import Line
+from shopkeep.payments.flows import checkout_start, order_create
 from shopkeep.payments.gateways.sandbox import SandboxGateway
 from shopkeep.subscriptions.models import Subscription
 from tests.commerce import make_product, pay

@@ -9,12 +9,11 @@ import pytest
 
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Refund
-from shopkeep.orders.refunds import refund_execute, refund_request
 from shopkeep.orders.services import orders_expire_unpaid
+from shopkeep.payments.flows import refund_execute, refund_request, subscription_cancel
 from shopkeep.payments.gateways.sandbox import CARD_DECLINED, SandboxGateway
 from shopkeep.stores.audit import Actor
 from shopkeep.subscriptions.models import Subscription
-from shopkeep.subscriptions.services import subscription_cancel
 from tests.commerce import make_product, make_shop, paid_order, pay, place_order
 from tests.factories import owner_of
 from tests.payload_shape import assert_same_shape
@@ -158,7 +157,7 @@ def test_an_immediate_cancel_and_the_last_failed_renewal_match_the_seed(
     paid_order(store, monthly, capture=django_capture_on_commit_callbacks)
     sub = Subscription.objects.get()
     for _ in range(4):
-        subscription_payment_failed(gateway="sandbox",
+        subscription_payment_failed(store=sub.store, gateway="sandbox",
                                     subscription_id=sub.gateway_subscription_id,
                                     error_code="card_declined", error_message="Declined",
                                     failed_at=sub.current_period_end)

@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Order, Refund
-from shopkeep.orders.refund_reconcile import refunds_reconcile
-from shopkeep.orders.refunds import refund_execute, refund_key, refund_request
+from shopkeep.orders.refunds import refund_key
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.payments.gateways.base import GatewayError
 from shopkeep.payments.gateways.sandbox import CARD_SLOW_REFUNDS, SandboxGateway
 from shopkeep.payments.models import GatewayEvent, SandboxCharge, SandboxRefund
+from shopkeep.payments.refund_reconcile import refunds_reconcile
 from shopkeep.payments.services import notice_process
 from shopkeep.stores.audit import Actor
 from tests.commerce import make_product, make_shop, paid_order, pay, place_order

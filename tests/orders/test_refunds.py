@@ -12,7 +12,8 @@ from shopkeep.core.errors import Conflict, PermissionDenied, ServiceError
 from shopkeep.core.timefmt import iso
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Order, OrderItem, Refund
-from shopkeep.orders.refunds import refund_execute, refund_fail, refund_request
+from shopkeep.orders.refunds import refund_fail
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.payments.gateways.base import Notice
 from shopkeep.payments.models import SandboxCharge, SandboxRefund
 from shopkeep.payments.services import notice_receive
@@ -180,13 +181,14 @@ def test_a_refund_made_at_the_gateway_is_recorded_once(store, order):
     notice = Notice(event_id="evt_re_1", kind="refund.succeeded", occurred_at=timezone.now(),
                     reference=order.order_number, payment_id="re_dashboard_1",
                     amount_minor=500, currency="USD")
-    assert notice_receive(gateway="sandbox", notice=notice) == "refund recorded"
+    assert notice_receive(store=order.store, gateway="sandbox", notice=notice) == "refund recorded"
     refund = Refund.objects.get()
     assert (refund.amount, refund.status, refund.requested_by) == (
         Decimal("5.00"), "succeeded", "sandbox")
     order.refresh_from_db()
     assert order.refunded_amount == Decimal("5.00") and order.status == "partially_refunded"
     before = _types(store)
-    assert notice_receive(gateway="sandbox", notice=replace(notice, event_id="evt_re_2")) == \
+    assert notice_receive(store=order.store,
+                          gateway="sandbox", notice=replace(notice, event_id="evt_re_2")) == \
         "refund already known"
     assert Refund.objects.count() == 1 and _types(store) == before

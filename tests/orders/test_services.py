@@ -13,13 +13,12 @@ from shopkeep.events.models import Event
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.services import (
     Line,
-    checkout_start,
     order_cancel_unpaid,
-    order_create,
     order_mark_paid,
     order_payment_failed,
     orders_expire_unpaid,
 )
+from shopkeep.payments.flows import checkout_start, order_create
 from shopkeep.payments.gateways.base import Notice
 from shopkeep.payments.gateways.sandbox import CARD_DECLINED, CARD_OK, SandboxGateway
 from shopkeep.payments.models import SandboxCharge, SandboxSession
@@ -130,24 +129,26 @@ def test_a_paid_order_does_not_expire(store, django_capture_on_commit_callbacks)
 def test_the_same_payment_notice_twice_emits_order_received_once(store):
     order = place_order(store, make_product(store))
     notice = _paid_notice(order, "evt_1")
-    assert notice_receive(gateway="sandbox", notice=notice) == f"order {order.order_number} paid"
+    assert notice_receive(store=order.store,
+                          gateway="sandbox", notice=notice) == f"order {order.order_number} paid"
     audits = AuditLog.objects.count()
-    assert notice_receive(gateway="sandbox", notice=notice) == "duplicate"
+    assert notice_receive(store=order.store, gateway="sandbox", notice=notice) == "duplicate"
     assert _types(store) == [*CREATED, "order.received", "purchase.completed"]
     assert AuditLog.objects.count() == audits
 
 
 def test_a_second_payment_with_another_event_id_does_not_pay_twice(store):
     order = place_order(store, make_product(store))
-    notice_receive(gateway="sandbox", notice=_paid_notice(order, "evt_1"))
+    notice_receive(store=order.store, gateway="sandbox", notice=_paid_notice(order, "evt_1"))
     order.refresh_from_db()
     paid_at = order.paid_at
     # The same payment reported again under a new event id: nothing at all.
-    assert notice_receive(gateway="sandbox", notice=_paid_notice(order, "evt_2")) == \
+    assert notice_receive(store=order.store,
+                          gateway="sandbox", notice=_paid_notice(order, "evt_2")) == \
         "already paid"
     assert not AuditLog.objects.filter(action="order.duplicate_payment").exists()
     # A different payment for the same order (two checkout tabs): recorded for the owner.
-    assert notice_receive(gateway="sandbox",
+    assert notice_receive(store=order.store, gateway="sandbox",
                           notice=_paid_notice(order, "evt_3", payment_id="pi_test_2")) == \
         "already paid"
     order.refresh_from_db()
@@ -173,12 +174,13 @@ def test_a_second_checkout_closes_the_first_payment_page(
 
 def test_a_failure_after_the_success_changes_nothing(store):
     order = place_order(store, make_product(store))
-    notice_receive(gateway="sandbox", notice=_paid_notice(order, "evt_1"))
+    notice_receive(store=order.store, gateway="sandbox", notice=_paid_notice(order, "evt_1"))
     before = _types(store)
     failed = replace(_paid_notice(order, "evt_2"), kind="payment.failed",
                      error_code="card_declined")
-    assert notice_receive(gateway="sandbox", notice=failed) == "ignored"
-    assert order_payment_failed(order_number=order.order_number, gateway="sandbox",
+    assert notice_receive(store=order.store, gateway="sandbox", notice=failed) == "ignored"
+    assert order_payment_failed(store=order.store,
+                                order_number=order.order_number, gateway="sandbox",
                                 error_code="card_declined", error_message="",
                                 failed_at=timezone.now()) is None
     order.refresh_from_db()
@@ -202,7 +204,7 @@ def test_a_declined_card_leaves_the_order_open_for_another_try(
 
 def test_a_payment_through_another_gateway_name_is_not_applied(store):
     order = place_order(store, make_product(store))
-    assert order_mark_paid(order_number=order.order_number, gateway="stripe",
+    assert order_mark_paid(store=order.store, order_number=order.order_number, gateway="stripe",
                            payment_id="pi_x", paid_at=timezone.now()) is None
     order.refresh_from_db()
     assert order.paid_at is None and _types(store) == CREATED

@@ -10,7 +10,8 @@ from django.db import connection
 from shopkeep.catalog.models import Product
 from shopkeep.core.errors import Conflict
 from shopkeep.orders.models import Order
-from shopkeep.orders.services import Line, checkout_start, order_create
+from shopkeep.orders.services import Line
+from shopkeep.payments.flows import checkout_start, order_create
 from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
 from shopkeep.payments.models import SandboxSession
 from tests.commerce import buyer, make_product, make_shop

@@ -10,8 +10,9 @@ from shopkeep.core.errors import ServiceError
 from shopkeep.customers.services import CustomerInput
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Order, TaxRate
-from shopkeep.orders.services import Line, order_create, order_quote
+from shopkeep.orders.services import Line, order_quote
 from shopkeep.orders.tax import tax_rate_set, tax_rates_load_eu, tax_settings_set
+from shopkeep.payments.flows import order_create
 from tests.commerce import make_product, make_shop
 from tests.promotions.helpers import make_coupon, owner
 

@@ -16,7 +16,7 @@ from shopkeep.core.tasks import clear_expired_sessions
 from shopkeep.core.worker import Worker
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Order, Refund
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.payments.gateways.base import GatewayError
 from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
 from shopkeep.payments.models import GatewayEvent, SandboxCharge, SandboxRefund, SandboxSession

@@ -179,7 +179,7 @@ def test_the_billing_clock_renews_and_ends_subscriptions(store,
 @pytest.mark.django_db
 def test_a_second_payment_page_closes_the_first_so_nobody_pays_twice(
         django_capture_on_commit_callbacks):
-    from shopkeep.orders.services import checkout_start
+    from shopkeep.payments.flows import checkout_start
     from shopkeep.payments.gateways.sandbox import CARD_OK, SandboxGateway
     from shopkeep.payments.models import SandboxCharge, SandboxSession
     from tests.commerce import make_product, make_shop, place_order

@@ -9,7 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Refund
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.payments.stripe_charges import stripe_charge_event_apply
 from shopkeep.stores.audit import Actor
 from tests.commerce import make_product, make_shop, place_order

@@ -164,7 +164,7 @@ def test_the_endpoint_of_a_store_without_stripe_is_404(client, fake_stripe, stor
 
 
 def test_a_second_checkout_expires_the_first_session(fake_stripe, order):
-    from shopkeep.orders.services import checkout_start
+    from shopkeep.payments.flows import checkout_start
 
     first = order.gateway_session_id
     checkout_start(order=order, success_url="https://x.test/ok", cancel_url="https://x.test/no")
@@ -176,7 +176,7 @@ def test_a_second_checkout_expires_the_first_session(fake_stripe, order):
 
 def test_a_second_checkout_after_paying_at_stripe_is_refused(fake_stripe, order):
     from shopkeep.core.errors import ServiceError
-    from shopkeep.orders.services import checkout_start
+    from shopkeep.payments.flows import checkout_start
 
     fake_stripe.complete_session(order.gateway_session_id)
     with pytest.raises(ServiceError, match="already paid"):

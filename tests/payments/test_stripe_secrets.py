@@ -8,11 +8,10 @@ import logging
 
 import pytest
 
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import refund_execute, refund_request, subscriptions_reconcile
 from shopkeep.payments.models import GatewayEvent
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import AuditLog
-from shopkeep.subscriptions.services import subscriptions_reconcile
 from tests.commerce import make_product, make_shop, place_order
 from tests.factories import make_token, owner_of
 from tests.payments.conftest import TEST_KEY, WHSEC, connect, post_event

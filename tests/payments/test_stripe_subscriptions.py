@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from shopkeep.events.models import Event
-from shopkeep.payments.models import GatewayEvent
-from shopkeep.stores.audit import Actor
-from shopkeep.subscriptions.models import Subscription
-from shopkeep.subscriptions.services import (
+from shopkeep.payments.flows import (
     subscription_cancel,
     subscriptions_reconcile,
     subscriptions_retry_due,
 )
+from shopkeep.payments.models import GatewayEvent
+from shopkeep.stores.audit import Actor
+from shopkeep.subscriptions.models import Subscription
 from tests.commerce import make_product, make_shop, place_order
 from tests.factories import owner_of
 from tests.payments.conftest import connect, post_event

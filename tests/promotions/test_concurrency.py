@@ -10,7 +10,8 @@ from django.db import connection
 
 from shopkeep.core.errors import ServiceError
 from shopkeep.orders.models import Order
-from shopkeep.orders.services import Line, order_create
+from shopkeep.orders.services import Line
+from shopkeep.payments.flows import order_create
 from shopkeep.promotions.models import Coupon, CouponRedemption, GiftCard
 from tests.commerce import buyer, make_product, make_shop
 from tests.promotions.helpers import make_coupon, make_gift_card

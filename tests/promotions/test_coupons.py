@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from shopkeep.core.errors import ServiceError
 from shopkeep.orders.models import Order
-from shopkeep.orders.services import Line, order_cancel_unpaid, order_create, order_quote
+from shopkeep.orders.services import Line, order_cancel_unpaid, order_quote
+from shopkeep.payments.flows import order_create
 from shopkeep.promotions.models import Coupon, CouponRedemption
 from shopkeep.promotions.services import CouponInput, coupon_update
 from shopkeep.stores.models import AuditLog

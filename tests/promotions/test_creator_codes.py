@@ -13,7 +13,7 @@ from django.utils import timezone
 from shopkeep.core.errors import ServiceError
 from shopkeep.orders.creator_report import creator_report
 from shopkeep.orders.models import Order
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.promotions.creators import creator_code_save
 from shopkeep.promotions.models import CreatorCode
 from shopkeep.stores.models import AuditLog, Role
@@ -58,7 +58,8 @@ def test_a_code_at_checkout_is_recorded_and_reported_with_the_share(
 
 
 def test_an_unknown_or_foreign_code_is_refused_and_writes_nothing(store, product):
-    from shopkeep.orders.services import Line, order_create
+    from shopkeep.orders.services import Line
+    from shopkeep.payments.flows import order_create
     from tests.commerce import buyer
 
     _creator(make_shop(), "THEIRS")

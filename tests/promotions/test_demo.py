@@ -11,7 +11,8 @@ from shopkeep.catalog.models import Product
 from shopkeep.demo import DEMO_SLUG, demo_seed
 from shopkeep.notifications.models import EmailOutbox
 from shopkeep.notifications.services import email_send, outbox_scan
-from shopkeep.orders.services import Line, checkout_start, order_create
+from shopkeep.orders.services import Line
+from shopkeep.payments.flows import checkout_start, order_create
 from shopkeep.promotions.models import Coupon, GiftCard, Sale
 from shopkeep.promotions.pricing import price_products
 from shopkeep.stores.models import Store

@@ -8,8 +8,8 @@ import pytest
 
 from shopkeep.core.errors import ServiceError
 from shopkeep.orders.models import Order
-from shopkeep.orders.refunds import refund_execute, refund_request
-from shopkeep.orders.services import Line, checkout_start, order_cancel_unpaid, order_create
+from shopkeep.orders.services import Line, order_cancel_unpaid
+from shopkeep.payments.flows import checkout_start, order_create, refund_execute, refund_request
 from shopkeep.payments.models import SandboxCharge, SandboxRefund, SandboxSession
 from shopkeep.promotions.giftcards import gift_card_adjust, gift_card_find
 from shopkeep.promotions.models import GiftCard, GiftCardTransaction

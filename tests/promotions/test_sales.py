@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from shopkeep.core.errors import ServiceError
-from shopkeep.orders.services import Line, order_create, order_quote
+from shopkeep.orders.services import Line, order_quote
+from shopkeep.payments.flows import order_create
 from shopkeep.payments.models import SandboxCharge
 from shopkeep.promotions.models import Sale
 from shopkeep.promotions.pricing import price_products
@@ -67,7 +68,7 @@ def test_the_order_keeps_the_sale_price_when_the_sale_ends_during_payment(
     sale = make_sale(store, value="50")
     quote = order_quote(store=store, lines=[Line(product.pk, 2)])
     order = order_create(store=store, lines=[Line(product.pk, 2)], customer=buyer())
-    from shopkeep.orders.services import checkout_start
+    from shopkeep.payments.flows import checkout_start
 
     checkout_start(order=order, success_url="https://x.test/ok", cancel_url="https://x.test/no")
     item = order.items.get()

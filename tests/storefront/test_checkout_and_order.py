@@ -7,7 +7,7 @@ import pytest
 from shopkeep.customers.models import Customer
 from shopkeep.events.models import Event
 from shopkeep.orders.models import Order
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.payments.gateways.sandbox import CARD_DECLINED
 from shopkeep.payments.models import SandboxSession
 from shopkeep.stores.audit import Actor

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from shopkeep.catalog.services import ProductInput, product_create
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.uploads import check_download
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.stores.audit import Actor
 from tests.commerce import make_shop, paid_order, place_order
 from tests.factories import owner_of

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from shopkeep.events.models import Event
+from shopkeep.payments.flows import subscriptions_reconcile
 from shopkeep.payments.models import SandboxSubscription
 from shopkeep.subscriptions.models import Subscription
-from shopkeep.subscriptions.services import subscriptions_reconcile
 from tests.commerce import make_product, make_shop, paid_order
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +91,7 @@ def test_reconcile_tells_the_gateway_about_a_dunning_cancellation(store, sub):
     from shopkeep.subscriptions.services import subscription_payment_failed
 
     for _ in range(4):
-        subscription_payment_failed(gateway="sandbox",
+        subscription_payment_failed(store=sub.store, gateway="sandbox",
                                     subscription_id=sub.gateway_subscription_id,
                                     error_code="card_declined", error_message="",
                                     failed_at=timezone.now())

@@ -10,17 +10,16 @@ from django.utils import timezone
 
 from shopkeep.core.errors import Conflict
 from shopkeep.events.models import Event
+from shopkeep.payments.flows import (
+    subscription_cancel,
+    subscriptions_end_due,
+    subscriptions_retry_due,
+)
 from shopkeep.payments.gateways.sandbox import CARD_DECLINED, CARD_OK, SandboxGateway
 from shopkeep.payments.models import SandboxCharge, SandboxSubscription
 from shopkeep.stores.audit import Actor
 from shopkeep.subscriptions.models import Renewal, Subscription
-from shopkeep.subscriptions.services import (
-    DUNNING_RETRY_DELAYS,
-    subscription_cancel,
-    subscription_renewed,
-    subscriptions_end_due,
-    subscriptions_retry_due,
-)
+from shopkeep.subscriptions.services import DUNNING_RETRY_DELAYS, subscription_renewed
 from tests.commerce import make_product, make_shop, paid_order
 from tests.factories import owner_of
 
@@ -57,7 +56,8 @@ def test_a_trial_subscription_starts_trialing_until_the_trial_ends(
 
 def test_a_stale_renewal_notice_changes_nothing(store, sub):
     before = _count(store, "subscription.renewed")
-    assert subscription_renewed(gateway="sandbox", subscription_id=sub.gateway_subscription_id,
+    assert subscription_renewed(store=sub.store,
+                                gateway="sandbox", subscription_id=sub.gateway_subscription_id,
                                 period_start=sub.current_period_start,
                                 period_end=sub.current_period_end, amount_minor=999,
                                 renewed_at=timezone.now()) is None

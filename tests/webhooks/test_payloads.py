@@ -13,7 +13,7 @@ from django.db import transaction
 from shopkeep.events.catalogue import EVENT_TYPES, LEGACY_ALIASES
 from shopkeep.events.models import Event
 from shopkeep.events.services import emit
-from shopkeep.orders.refunds import refund_execute, refund_request
+from shopkeep.payments.flows import refund_execute, refund_request
 from shopkeep.stores.audit import Actor
 from shopkeep.webhooks.models import WebhookDelivery
 from shopkeep.webhooks.services import endpoint_create, webhook_test_send

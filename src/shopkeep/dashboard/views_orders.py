@@ -22,7 +22,8 @@ from shopkeep.disputes.models import Dispute
 from shopkeep.events.models import Event
 from shopkeep.orders import selectors
 from shopkeep.orders.models import Order, Refund
-from shopkeep.orders.refunds import REFUNDABLE, refund_request
+from shopkeep.orders.refunds import REFUNDABLE
+from shopkeep.payments.flows import refund_request
 from shopkeep.payments.gateways.base import GatewayError
 from shopkeep.payments.gateways.sandbox import SandboxGateway
 from shopkeep.stores.audit import Actor

@@ -11,12 +11,12 @@ from django.views.decorators.http import require_POST
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.tenancy import get_for_store
 from shopkeep.dashboard.access import store_view
+from shopkeep.payments.flows import subscription_cancel
 from shopkeep.payments.gateways.base import GatewayError
 from shopkeep.payments.gateways.sandbox import CARD_DECLINED, SandboxGateway
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.permissions import Perm, role_has
 from shopkeep.subscriptions.models import Subscription
-from shopkeep.subscriptions.services import subscription_cancel
 
 # None keeps the card on file (the one that paid the first period).
 SIMULATED_CARDS = {"renewal": None, "renewal_failure": CARD_DECLINED}

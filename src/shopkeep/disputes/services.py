@@ -1,7 +1,7 @@
 """Chargebacks: opened and resolved by gateway notices, each once, in either order.
 
-Opening a dispute marks the order ``disputed``; the delivery issue queues the product's
-chargeback commands in the same transaction. A ``lost`` dispute counts the amount as taken
+Opening a dispute marks the order ``disputed``; ``payments.flows.dispute_open`` queues the
+product's chargeback commands in the same transaction. A ``lost`` dispute counts the amount as taken
 back (``net_amount_impact`` negative) and leaves the order ``disputed``; ``won`` and
 ``warning_closed`` leave the order what its other facts say (orders/lifecycle.py).
 """
@@ -13,7 +13,6 @@ from datetime import datetime
 from django.db import transaction
 
 from shopkeep.core.text import clean_line
-from shopkeep.delivery import queue as delivery_queue
 from shopkeep.disputes import payloads
 from shopkeep.disputes.models import Dispute
 from shopkeep.events.services import emit
@@ -21,21 +20,31 @@ from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order
 from shopkeep.orders.payloads import order_data
 from shopkeep.stores.audit import Actor, audit_record
+from shopkeep.stores.models import Store
 
 REASON_CODES = frozenset({"fraudulent", "product_not_received", "duplicate", "general",
                           "subscription_canceled", "unrecognized", "credit_not_processed"})
 
 
-def _order(order_number: str, gateway: str) -> Order | None:
+def _order(store: Store, order_number: str, gateway: str) -> Order | None:
+    """The store's order, row-locked; another store's order is None (same as missing)."""
     return (Order.objects.select_for_update().select_related("store")
-            .filter(order_number=order_number, payment_gateway=gateway).first())
+            .filter(store=store, order_number=order_number, payment_gateway=gateway).first())
+
+
+def dispute_known(*, store: Store, gateway: str, dispute_id: str) -> bool:
+    return Dispute.objects.filter(store=store, payment_gateway=gateway,
+                                  gateway_dispute_id=dispute_id).exists()
 
 
 @transaction.atomic
-def dispute_open(*, gateway: str, order_number: str, dispute_id: str, charge_id: str,
-                 amount_minor: int, currency: str, reason: str, reason_description: str,
-                 evidence_due_by: datetime | None, opened_at: datetime) -> Dispute | None:
-    order = _order(order_number, gateway)
+def dispute_record_opened(*, store: Store, gateway: str, order_number: str, dispute_id: str,
+                          charge_id: str, amount_minor: int, currency: str, reason: str,
+                          reason_description: str, evidence_due_by: datetime | None,
+                          opened_at: datetime) -> Dispute | None:
+    """A new dispute on the store's paid order: ``disputed``, ``dispute.created``. None when
+    the order is not the store's, unpaid, or the dispute is known already."""
+    order = _order(store, order_number, gateway)
     if order is None or order.paid_at is None:
         return None
     dispute = Dispute.objects.select_for_update().filter(
@@ -51,33 +60,27 @@ def dispute_open(*, gateway: str, order_number: str, dispute_id: str, charge_id:
     order_sync(order=order)
     emit(store=order.store, event_type="dispute.created", data=payloads.created_data(dispute))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
-    delivery_queue.on_dispute_opened(order=order, dispute_id=str(dispute.pk), actor=gateway)
     audit_record(store=order.store, actor=Actor.system(gateway), action="dispute.created",
                  obj=order, details={"dispute_id": dispute_id, "amount": amount_minor})
     return dispute
 
 
 @transaction.atomic
-def dispute_resolve(*, gateway: str, order_number: str, dispute_id: str, status: str,
-                    charge_id: str = "", amount_minor: int, currency: str, reason: str,
-                    resolved_at: datetime) -> Dispute | None:
+def dispute_record_resolved(*, store: Store, gateway: str, order_number: str,
+                            dispute_id: str, status: str,
+                            resolved_at: datetime) -> Dispute | None:
+    """A known dispute closed. A close that overtakes its open is opened first by the flow
+    layer (``payments.flows.dispute_resolve``), so both events and the chargeback commands
+    happen."""
     if status not in Dispute.RESOLVED:
         raise ValueError(f"not a final dispute status: {status!r}")
-    order = _order(order_number, gateway)
+    order = _order(store, order_number, gateway)
     if order is None:
         return None
     dispute = Dispute.objects.select_for_update().filter(
-        payment_gateway=gateway, gateway_dispute_id=dispute_id).first()
+        order=order, payment_gateway=gateway, gateway_dispute_id=dispute_id).first()
     if dispute is None:
-        # The close overtook the open: open it now (with its event) so nothing is skipped.
-        dispute = dispute_open(gateway=gateway, order_number=order_number,
-                               dispute_id=dispute_id, charge_id=charge_id,
-                               amount_minor=amount_minor, currency=currency, reason=reason,
-                               reason_description="", evidence_due_by=None,
-                               opened_at=resolved_at)
-        if dispute is None:
-            return None
-        order.refresh_from_db()
+        return None
     if dispute.status in Dispute.RESOLVED:
         return None
     dispute.status = status

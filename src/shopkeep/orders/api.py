@@ -17,8 +17,8 @@ from shopkeep.core.tenancy import get_for_store
 from shopkeep.customers.services import CustomerInput
 from shopkeep.orders import idempotency, selectors
 from shopkeep.orders.models import Order, OrderItem, Refund
-from shopkeep.orders.refunds import refund_request
-from shopkeep.orders.services import Line, checkout_start, order_create
+from shopkeep.orders.services import Line
+from shopkeep.payments.flows import checkout_start, order_create, refund_request
 from shopkeep.stores.api_auth import scope
 from shopkeep.stores.audit import Actor
 

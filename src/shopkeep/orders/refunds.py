@@ -1,11 +1,16 @@
 """Refunds in three steps, so money and rows never disagree:
 
-1. ``refund_request`` (one transaction): checks the amount against what is left, counting
-   refunds still in flight, writes a pending ``Refund`` and enqueues its execution.
-2. ``refund_execute`` (worker, no transaction held): asks the gateway, passing the refund's
-   own id as the idempotency key, so a worker that dies and re-runs never refunds twice.
-3. ``refund_settle`` / ``refund_fail`` (one transaction each): the order's totals and status,
-   ``order.refunded`` and legacy ``order.updated``.
+1. ``payments.flows.refund_request``: ``refund_create`` here (one transaction) checks the
+   amount against what is left, counting refunds still in flight, writes a pending
+   ``Refund``, and the flow enqueues its execution in the same transaction.
+2. ``payments.flows.refund_execute`` (worker, no transaction held): asks the gateway,
+   passing ``refund_key`` (the refund's own id) as the idempotency key, so a worker that dies
+   and re-runs never refunds twice.
+3. ``refund_mark_settled`` / ``refund_fail`` (one transaction each): the order's totals and
+   status (orders/lifecycle.py), ``order.refunded`` and legacy ``order.updated``; the flow
+   queues the take-back commands in the settling transaction.
+
+This module never calls a gateway or the delivery queue: ``payments/flows.py`` does.
 """
 
 from __future__ import annotations
@@ -18,16 +23,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from shopkeep.core.errors import Conflict, ServiceError
-from shopkeep.core.failpoints import failpoint
-from shopkeep.core.money import InvalidAmount, parse_amount, to_minor
+from shopkeep.core.money import InvalidAmount, from_minor, parse_amount
 from shopkeep.core.text import clean_line
-from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
 from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem, Refund
 from shopkeep.orders.payloads import order_data, order_refunded_data
-from shopkeep.payments.gateways import get_gateway
-from shopkeep.payments.gateways.base import GatewayError
 from shopkeep.promotions.giftcards import gift_card_credit
 from shopkeep.promotions.models import GiftCardTransaction
 from shopkeep.stores.audit import Actor, audit_record
@@ -56,8 +57,9 @@ def _gift_card_share(order: Order, amount: Decimal) -> Decimal:
 
 
 @transaction.atomic
-def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | Decimal | None,
-                   reason: str = "") -> Refund:
+def refund_create(*, store: Store, actor: Actor, order: Order, amount: str | Decimal | None,
+                  reason: str = "") -> Refund:
+    """A pending refund of the store's paid order (its execution is the flow's to queue)."""
     require_permission(store, actor, Perm.ORDERS_REFUND)
     order = Order.objects.select_for_update().get(pk=order.pk, store=store)
     if order.paid_at is None or order.status not in REFUNDABLE:
@@ -83,14 +85,11 @@ def refund_request(*, store: Store, actor: Actor, order: Order, amount: str | De
                                    requested_by=actor.label)
     audit_record(store=store, actor=actor, action="refund.requested", obj=order,
                  details={"refund_id": refund.pk, "amount": str(value), "reason": refund.reason})
-    from shopkeep.orders.tasks import refund_execute as task
-
-    task.enqueue(refund.pk)
     return refund
 
 
 # The gateway may or may not have refunded when it answers these: leave the refund pending
-# for the reconciliation (orders/refund_reconcile.py) to settle by asking, never mark it failed.
+# for the reconciliation (payments/refund_reconcile.py) to settle by asking, never mark it failed.
 UNCERTAIN_ERRORS = frozenset({"idempotency_error", "gateway_unreachable", "rate_limited",
                               "api_error"})
 
@@ -101,41 +100,9 @@ def refund_key(refund: Refund) -> str:
     return f"shopkeep-refund-{refund.pk}"
 
 
-def refund_execute(*, refund_id: int) -> str:
-    """Worker: make the refund at the gateway and settle it. Safe to run any number of times:
-    the idempotency key makes the gateway refund once, and settling is conditional."""
-    refund = Refund.objects.select_related("order__store").filter(pk=refund_id).first()
-    if refund is None or refund.status != Refund.Status.PENDING:
-        return "nothing to do"
-    order = refund.order
-    gateway_amount = refund.amount - refund.gift_card_amount
-    if gateway_amount <= 0:
-        # All of it goes back onto the gift card: no gateway is involved.
-        refund_settle(refund_id=refund.pk, gateway_refund_id=f"giftcard_refund_{refund.pk}")
-        return "succeeded"
-    try:
-        result = get_gateway(order.payment_gateway, store=order.store).refund(
-            payment_id=order.gateway_payment_id, amount_minor=to_minor(gateway_amount,
-                                                                       order.currency),
-            currency=order.currency, reason=refund.reason, idempotency_key=refund_key(refund))
-    except GatewayError as exc:
-        if exc.code in UNCERTAIN_ERRORS:
-            logger.warning("refund %s: outcome unknown at the gateway (%s); the reconciliation "
-                           "settles it", refund.pk, exc.code)
-            return "unknown at the gateway"
-        refund_fail(refund_id=refund.pk, error=f"{exc.code}: {exc.message}")
-        return "failed"
-    failpoint("refund.after_gateway")
-    if result.status == "succeeded":
-        refund_settle(refund_id=refund.pk, gateway_refund_id=result.refund_id)
-        return "succeeded"
-    Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
-        gateway_refund_id=result.refund_id)
-    return "pending at the gateway"
-
-
 @transaction.atomic
-def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
+def refund_mark_settled(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
+    """The gateway made the refund: count it on the order, once (conditional on pending)."""
     refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
     if refund is None or refund.status != Refund.Status.PENDING:
         return None
@@ -153,7 +120,6 @@ def refund_settle(*, refund_id: int, gateway_refund_id: str) -> Refund | None:
                          note=f"refund {refund.pk}")
     emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
-    delivery_queue.on_order_refunded(order=order, actor=refund.requested_by)
     audit_record(store=order.store, actor=Actor.system(order.payment_gateway),
                  action="refund.succeeded", obj=order,
                  details={"refund_id": refund.pk, "amount": str(refund.amount)})
@@ -187,36 +153,22 @@ def refund_fail(*, refund_id: int, error: str) -> Refund | None:
     return refund
 
 
-def refund_settle_by_key(*, order_number: str, gateway: str, key: str,
-                         gateway_refund_id: str) -> Refund | None:
-    """A gateway's notice naming the idempotency key we made a refund with (Stripe's
-    metadata, the sandbox's notice): settle that refund, if it is this order's and pending."""
-    prefix = "shopkeep-refund-"
-    if not key.startswith(prefix) or not key[len(prefix):].isdigit():
-        return None
-    refund = Refund.objects.filter(pk=int(key[len(prefix):]), order__order_number=order_number,
-                                   order__payment_gateway=gateway).first()
-    if refund is None:
-        return None
-    return refund_settle(refund_id=refund.pk, gateway_refund_id=gateway_refund_id)
-
-
 @transaction.atomic
-def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id: str,
-                           amount_minor: int) -> Refund | None:
-    """A refund made in the provider's own dashboard: record it once, as if we had made it."""
-    from shopkeep.core.money import from_minor
-
+def refund_external_record(*, store: Store, order_number: str, gateway: str,
+                           gateway_refund_id: str, amount_minor: int) -> Refund | None:
+    """A refund made in the provider's own dashboard: record it once, as if we had made it.
+    Only the store's own orders (another store's order number is unknown here)."""
     order = (Order.objects.select_for_update().select_related("store")
-             .filter(order_number=order_number, payment_gateway=gateway).first())
+             .filter(store=store, order_number=order_number, payment_gateway=gateway).first())
     if order is None or order.paid_at is None:
         return None
     known = Refund.objects.select_for_update().filter(order=order,
                                                       gateway_refund_id=gateway_refund_id).first()
     if known is not None:
         if known.status == Refund.Status.PENDING:
-            # Ours, reported pending by the gateway when it was made: this notice settles it.
-            return refund_settle(refund_id=known.pk, gateway_refund_id=gateway_refund_id)
+            # Ours, reported pending by the gateway when it was made: this notice settles it
+            # (the flow layer queues its take-back, as for any settled refund).
+            return refund_mark_settled(refund_id=known.pk, gateway_refund_id=gateway_refund_id)
         return None  # ours, and settled already
     amount = min(from_minor(amount_minor, order.currency), order.total - order.refunded_amount)
     if amount <= 0:
@@ -230,7 +182,6 @@ def refund_record_external(*, order_number: str, gateway: str, gateway_refund_id
     _apply_refund(order, amount, now)
     emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
     emit(store=order.store, event_type="order.updated", data=order_data(order))
-    delivery_queue.on_order_refunded(order=order, actor=gateway)
     audit_record(store=order.store, actor=Actor.system(gateway), action="refund.external",
                  obj=order, details={"refund_id": refund.pk, "amount": str(amount)})
     return refund

@@ -18,7 +18,7 @@ from django.utils import timezone
 from shopkeep.catalog.models import Product
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import order_number, random_string
-from shopkeep.core.money import quantize, to_minor
+from shopkeep.core.money import quantize
 from shopkeep.core.text import clean_line, has_control_chars
 from shopkeep.customers.services import (
     CustomerInput,
@@ -29,14 +29,11 @@ from shopkeep.customers.services import (
     customer_record_paid_identity,
     identity_of,
 )
-from shopkeep.delivery import queue as delivery_queue
 from shopkeep.events.services import emit
 from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data, payment_failed_data
 from shopkeep.orders.tax import TaxResult, tax_compute
-from shopkeep.payments.gateways import get_gateway
-from shopkeep.payments.gateways.base import CheckoutRequest, GatewayError, SubscriptionTerms
 from shopkeep.payments.selectors import checkout_gateway
 from shopkeep.promotions import coupons, giftcards
 from shopkeep.promotions.creators import creator_code_find
@@ -161,11 +158,15 @@ def _apply_gift_card(order: Order, code: str) -> None:
 
 
 @transaction.atomic
-def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
-                 billing_address: dict | None = None, phone: str = "",
-                 gateway: str = "", coupon_code: str = "", gift_card_code: str = "",
-                 vat_number: str = "", creator_code: str = "") -> Order:
+def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerInput,
+                         billing_address: dict | None = None, phone: str = "",
+                         gateway: str = "", coupon_code: str = "",
+                         gift_card_code: str = "", vat_number: str = "",
+                         creator_code: str = "") -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
+
+    Checkouts call ``payments.flows.order_create``, which also takes the payment of an order
+    a gift card pays in full (its ``payment_gateway`` is then ``GIFT_CARD_GATEWAY``).
 
     Prices are the sale prices running now, less the coupon; a gift card pays what it holds
     and the gateway the rest. An order the gift card pays in full is paid at once, with no
@@ -262,54 +263,26 @@ def order_create(*, store: Store, lines: list[Line], customer: CustomerInput,
                  details={"order_number": order.order_number, "total": str(order.total),
                           "discount": str(order.discount), "coupon": order.coupon_code,
                           "gift_card": str(order.gift_card_amount)})
-    if order.payment_gateway == GIFT_CARD_GATEWAY:
-        # Nothing left for a gateway to take: the gift card's debit is the payment.
-        order = order_mark_paid(order_number=order.order_number, gateway=GIFT_CARD_GATEWAY,
-                                payment_id=f"giftcard_{order.order_number}", paid_at=now)
     return order
 
 
-def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> str:
-    """Open the gateway's payment page for ``order``; returns the URL to send the buyer to.
-
-    Runs outside a transaction: the gateway call must not hold the order's row lock.
-    """
-    if order.paid_at is not None:
-        return success_url  # paid in full by gift card: no payment page
-    gateway = get_gateway(order.payment_gateway, store=order.store)
-    items = list(order.items.all())
-    product = items[0].product if len(items) == 1 else None
-    terms = (SubscriptionTerms(interval=product.billing_interval, trial_days=product.trial_days)
-             if product is not None and product.is_subscription else None)
-    try:
-        start = gateway.start_checkout(CheckoutRequest(
-            store_public_id=order.store.public_id, reference=order.order_number,
-            amount_minor=to_minor(order.amount_due, order.currency), currency=order.currency,
-            description=", ".join(f"{i.product_name} x{i.quantity}" for i in items),
-            customer_email=order.customer_email, success_url=success_url,
-            cancel_url=cancel_url, test_mode=order.is_test_order, subscription=terms))
-    except GatewayError as exc:
-        order_cancel_unpaid(order=order, reason=f"gateway refused checkout: {exc.code}")
-        raise ServiceError("gateway_error", exc.message) from None
-    Order.objects.filter(pk=order.pk).update(gateway_session_id=start.session_id,
-                                             updated_at=timezone.now())
-    return start.redirect_url
-
-
-def _locked(order_number_: str) -> Order | None:
+def _locked(store: Store, order_number_: str) -> Order | None:
+    """The store's order, row-locked; another store's order number is unknown here."""
     return (Order.objects.select_for_update().select_related("store")
-            .filter(order_number=order_number_).first())
+            .filter(store=store, order_number=order_number_).first())
 
 
 @transaction.atomic
-def order_mark_paid(*, order_number: str, gateway: str, payment_id: str,
+def order_mark_paid(*, store: Store, order_number: str, gateway: str, payment_id: str,
                     paid_at: datetime) -> Order | None:
     """The gateway took the money: ``order.received`` and legacy ``purchase.completed``.
 
-    Returns None when the order is unknown or was already paid (a second notice changes
-    nothing). An order whose stock hold ran out is still honoured: the money is taken.
+    Returns None when the order is unknown (or another store's) or was already paid (a
+    second notice changes nothing). An order whose stock hold ran out is still honoured:
+    the money is taken. The purchase commands are queued by the caller in this same
+    transaction (``payments.flows.order_paid``).
     """
-    order = _locked(order_number)
+    order = _locked(store, order_number)
     if order is None or order.payment_gateway != gateway:
         return None
     if order.paid_at is not None:
@@ -342,18 +315,16 @@ def order_mark_paid(*, order_number: str, gateway: str, payment_id: str,
     data = order_data(order)
     emit(store=order.store, event_type="order.received", data=data)
     emit(store=order.store, event_type="purchase.completed", data=data)
-    # The purchase commands commit with the payment or not at all.
-    delivery_queue.on_order_paid(order=order)
     audit_record(store=order.store, actor=Actor.system(gateway), action="order.paid", obj=order,
                  details={"payment_id": payment_id})
     return order
 
 
 @transaction.atomic
-def order_payment_failed(*, order_number: str, gateway: str, error_code: str,
+def order_payment_failed(*, store: Store, order_number: str, gateway: str, error_code: str,
                          error_message: str, failed_at: datetime) -> Order | None:
     """A declined attempt: ``payment.failed``. The order stays open for another try."""
-    order = _locked(order_number)
+    order = _locked(store, order_number)
     if order is None or order.payment_gateway != gateway or order.paid_at is not None:
         return None  # unknown, or a failure that arrived after the success: nothing to say
     order.payment_failed_at = failed_at

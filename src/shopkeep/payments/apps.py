@@ -6,4 +6,6 @@ class PaymentsConfig(AppConfig):
     label = "payments"
 
     def ready(self) -> None:
-        from shopkeep.payments import tasks  # noqa: F401  (registers periodic jobs)
+        # Registers the periodic jobs, and each gateway module registers its provider.
+        from shopkeep.payments import tasks  # noqa: F401
+        from shopkeep.payments.gateways import sandbox, stripe  # noqa: F401

@@ -7,6 +7,9 @@ from django.utils import timezone
 class GatewayEvent(models.Model):
     """Every inbound provider notice, kept once: the unique key makes a replay a no-op."""
 
+    # The store the notice was received for; it is applied inside that store only.
+    store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="+")
     gateway = models.CharField(max_length=32)
     event_id = models.CharField(max_length=128)
     kind = models.CharField(max_length=48)
@@ -19,7 +22,10 @@ class GatewayEvent(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["gateway", "event_id"], name="gateway_event_once"),
+            # Per store: a notice misrouted to one store cannot block the same event's
+            # delivery to the store it is about.
+            models.UniqueConstraint(fields=["store", "gateway", "event_id"],
+                                    name="gateway_event_once_per_store"),
         ]
 
     def __str__(self) -> str:

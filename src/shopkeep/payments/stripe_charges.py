@@ -17,10 +17,10 @@ import logging
 from datetime import UTC, datetime
 
 from shopkeep.orders.models import Order, Refund
-from shopkeep.orders.refunds import refund_settle
-from shopkeep.payments.gateways.base import GatewayError, Notice
-from shopkeep.payments.gateways.sandbox import DISPUTE_REASONS
-from shopkeep.payments.gateways.stripe import StripeGateway, dig, id_of
+from shopkeep.payments.flows import refund_settle
+from shopkeep.payments.gateways.base import DISPUTE_REASONS, GatewayError, Notice
+from shopkeep.payments.gateways.stripe import StripeGateway
+from shopkeep.payments.gateways.stripe_objects import dig, id_of
 from shopkeep.payments.models import StripeConnection
 from shopkeep.payments.services import notice_receive
 
@@ -72,7 +72,8 @@ def stripe_charge_event_apply(*, connection_id: int, event: dict) -> list[str]:
             return ["ignored: no order of this store for this charge"]
         if event["type"] == "charge.refunded":
             return _refunds(gateway, order, obj)
-        return [notice_receive(gateway="stripe", notice=_dispute_notice(event, order, obj))]
+        return [notice_receive(store=connection.store, gateway="stripe",
+                               notice=_dispute_notice(event, order, obj))]
     except GatewayError as exc:
         # Raising makes the worker record a failure; Stripe resends too, and each notice is
         # deduplicated, so retrying later is safe.
@@ -94,7 +95,7 @@ def _refunds(gateway: StripeGateway, order: Order, charge: dict) -> list[str]:
                                                   gateway_refund_id=refund.id):
                 outcomes.append(f"refund {ours.pk} settled")
             continue
-        outcomes.append(notice_receive(gateway="stripe", notice=Notice(
+        outcomes.append(notice_receive(store=order.store, gateway="stripe", notice=Notice(
             event_id=refund.id, kind="refund.succeeded",
             occurred_at=datetime.fromtimestamp(int(dig(refund, "created", default=0)), tz=UTC),
             reference=order.order_number, payment_id=refund.id, charge_id=charge["id"],

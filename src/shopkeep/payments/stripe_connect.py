@@ -36,6 +36,7 @@ from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
 from shopkeep.stores.models import Store
 from shopkeep.stores.permissions import Perm
+from shopkeep.subscriptions.models import Subscription
 
 _KEY_RE = re.compile(r"^sk_(live|test)_[A-Za-z0-9]{10,250}$")
 _WHSEC_RE = re.compile(r"^whsec_[A-Za-z0-9+/=]{10,250}$")
@@ -188,8 +189,6 @@ def _save(*, store: Store, actor: Actor, key: str, whsec: str,
 
 @transaction.atomic
 def stripe_disconnect(*, store: Store, actor: Actor) -> None:
-    from shopkeep.subscriptions.models import Subscription
-
     require_permission(store, actor, Perm.STORE_SETTINGS)
     connection = StripeConnection.objects.select_for_update().filter(store=store).first()
     if connection is None:

@@ -21,6 +21,7 @@ from shopkeep.payments.gateways.stripe_events import CHARGE_EVENTS, notices_for
 from shopkeep.payments.models import StripeConnection
 from shopkeep.payments.services import notice_receive
 from shopkeep.payments.stripe_connect import stripe_event_seen, stripe_signature_failed
+from shopkeep.payments.tasks import stripe_charge_event
 from shopkeep.payments.views import body_too_large
 
 logger = logging.getLogger("shopkeep.payments.stripe")
@@ -50,8 +51,6 @@ def stripe_webhook(request: HttpRequest, store_id: str) -> HttpResponse:
         return JsonResponse({"received": True, "ignored": "event from the other Stripe mode"})
     kind = str(event.get("type", ""))
     if kind in CHARGE_EVENTS:
-        from shopkeep.payments.tasks import stripe_charge_event
-
         stripe_charge_event.enqueue(connection.pk, event)
         return JsonResponse({"received": True, "queued": kind})
     notices = notices_for(event)
@@ -61,7 +60,9 @@ def stripe_webhook(request: HttpRequest, store_id: str) -> HttpResponse:
     for notice in notices:
         if not Order.objects.filter(store=connection.store, payment_gateway="stripe",
                                     order_number=notice.reference).exists():
+            # Not recorded either: another store's event id must not block that store's.
             outcomes.append("ignored: not an order of this store")
             continue
-        outcomes.append(notice_receive(gateway="stripe", notice=notice))
+        outcomes.append(notice_receive(store=connection.store, gateway="stripe",
+                                       notice=notice))
     return JsonResponse({"received": True, "outcomes": outcomes})

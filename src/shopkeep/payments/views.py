@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shopkeep.core.money import from_minor
 from shopkeep.payments.gateways import available_gateways, get_gateway
 from shopkeep.payments.gateways.base import CallbackRejected, GatewayError
-from shopkeep.payments.gateways.sandbox import SandboxGateway
+from shopkeep.payments.gateways.sandbox import SandboxGateway, store_of_reference
 from shopkeep.payments.models import SandboxSession
 from shopkeep.payments.services import notice_receive
 
@@ -81,8 +81,13 @@ def callback(request: HttpRequest, gateway: str) -> HttpResponse:
                             status=400)
     outcomes = []
     for notice in notices:
+        # The sandbox's books name the account (store) each payment was made for.
+        store = store_of_reference(notice.reference)
+        if store is None:
+            outcomes.append("ignored: no store for this payment")
+            continue
         try:
-            outcomes.append(notice_receive(gateway=gateway, notice=notice))
+            outcomes.append(notice_receive(store=store, gateway=gateway, notice=notice))
         except ValueError as exc:
             return JsonResponse({"error": {"code": "invalid_callback", "message": str(exc)}},
                                 status=400)

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import strip_tags
 
 from shopkeep.catalog.models import DeliveryAction, Product
@@ -87,5 +88,10 @@ def product_jsonld(request: HttpRequest, store: Store, product: Product) -> dict
                    else "https://schema.org/OutOfStock"},
     }
     if product.image:
-        data["image"] = [request.build_absolute_uri(product.image.url)]
+        data["image"] = [request.build_absolute_uri(product_image_url(product.image))]
     return data
+
+
+def product_image_url(field) -> str:
+    name = (getattr(field, "name", "") or "").rsplit("/", 1)[-1]
+    return reverse("product_image", args=[name]) if name else ""

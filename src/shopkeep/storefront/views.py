@@ -21,7 +21,8 @@ from shopkeep.customers.identity import identity_label
 from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.orders.models import Order
-from shopkeep.orders.services import Line, checkout_start, order_create, order_quote
+from shopkeep.orders.services import Line, order_quote
+from shopkeep.payments.flows import checkout_start, order_create, subscription_cancel
 from shopkeep.promotions.pricing import Quote
 from shopkeep.storefront import basket
 from shopkeep.storefront.forms import (
@@ -39,7 +40,6 @@ from shopkeep.storefront.tasks import send_login_link
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
 from shopkeep.subscriptions.models import Subscription
-from shopkeep.subscriptions.services import subscription_cancel
 from shopkeep.themes.public_urls import shop_absolute_url
 
 LOGIN_SALT = "storefront-login"

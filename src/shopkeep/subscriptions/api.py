@@ -11,10 +11,10 @@ from ninja.pagination import paginate
 from shopkeep.core.money import money_str
 from shopkeep.core.pagination import PagePagination
 from shopkeep.core.tenancy import get_for_store
+from shopkeep.payments.flows import subscription_cancel
 from shopkeep.stores.api_auth import scope
 from shopkeep.stores.audit import Actor
 from shopkeep.subscriptions.models import Subscription
-from shopkeep.subscriptions.services import subscription_cancel
 
 router = Router(tags=["subscriptions"])
 

@@ -1,7 +1,13 @@
-"""Gateway registry: ``get_gateway("sandbox")``, ``get_gateway("stripe", store=store)``."""
+"""Gateway registry: ``get_gateway("sandbox")``, ``get_gateway("stripe", store=store)``.
+
+Each provider module registers itself when the payments app is ready (``apps.py``), so this
+module imports none of them: the flow layer that asks for a gateway and the providers that
+report back to it do not form an import cycle.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from shopkeep.payments.gateways.base import Gateway
@@ -9,22 +15,20 @@ from shopkeep.payments.gateways.base import Gateway
 if TYPE_CHECKING:
     from shopkeep.stores.models import Store
 
+_FACTORIES: dict[str, Callable[[Store | None], Gateway]] = {}
+
+
+def register(name: str, factory: Callable[[Store | None], Gateway]) -> None:
+    """``factory(store)`` returns the gateway; per-store providers (Stripe: each store its
+    own account) raise GatewayError when ``store`` is None or has not connected them."""
+    _FACTORIES[name] = factory
+
 
 def get_gateway(name: str, *, store: Store | None = None) -> Gateway:
-    """The gateway ``name``; per-store providers (Stripe: each store its own account) need
-    ``store`` and raise GatewayError when the store has not connected them."""
-    if name == "sandbox":
-        from shopkeep.payments.gateways.sandbox import SandboxGateway
-
-        return SandboxGateway()
-    if name == "stripe":
-        from shopkeep.payments.gateways.base import GatewayError
-        from shopkeep.payments.gateways.stripe import StripeGateway
-
-        if store is None:
-            raise GatewayError("store_required", "Stripe calls are made for one store.")
-        return StripeGateway.for_store(store)
-    raise LookupError(f"unknown payment gateway {name!r}")
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise LookupError(f"unknown payment gateway {name!r}")
+    return factory(store)
 
 
 def available_gateways() -> list[str]:

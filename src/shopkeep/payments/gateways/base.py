@@ -130,3 +130,12 @@ class Gateway(Protocol):
     def retry_subscription_payment(self, *, subscription_id: str) -> None: ...
 
     def subscription_state(self, *, subscription_id: str) -> SubscriptionState: ...
+
+
+# What a card network's dispute reason codes mean, in the words shown to store owners.
+DISPUTE_REASONS = {
+    "fraudulent": "Customer claims they did not authorize the purchase",
+    "product_not_received": "Customer claims the purchase was not delivered",
+    "duplicate": "Customer claims they were charged twice",
+    "general": "Customer disputes the charge",
+}

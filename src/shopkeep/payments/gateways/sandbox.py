@@ -26,10 +26,14 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task
 
 from shopkeep.core.failpoints import failpoint
 from shopkeep.core.ids import random_string
+from shopkeep.core.scheduler import register_periodic
+from shopkeep.payments.gateways import register
 from shopkeep.payments.gateways.base import (
+    DISPUTE_REASONS,
     CallbackRejected,
     CheckoutRequest,
     CheckoutStart,
@@ -46,6 +50,9 @@ from shopkeep.payments.models import (
     SandboxSession,
     SandboxSubscription,
 )
+from shopkeep.payments.services import notice_process, notice_record
+from shopkeep.payments.tasks import process_notice
+from shopkeep.stores.models import Store
 
 logger = logging.getLogger("shopkeep.payments.sandbox")
 CARD_OK = "4242424242424242"
@@ -104,6 +111,14 @@ def notice_from_json(body: bytes) -> Notice:
         raise CallbackRejected(f"malformed notice: {exc}") from None
 
 
+def store_of_reference(reference: str) -> Store | None:
+    """The store a sandbox payment belongs to: the account its checkout session was opened
+    for (what a provider's event names as the connected account)."""
+    public_id = (SandboxSession.objects.filter(reference=reference)
+                 .values_list("store_public_id", flat=True).first())
+    return Store.objects.filter(public_id=public_id).first() if public_id else None
+
+
 def _deliver(notice: Notice) -> None:
     """Send the notice to Shopkeep the way a provider's webhook would, durably: inside the
     caller's transaction (the one that books the charge, refund or renewal) the notice
@@ -111,10 +126,11 @@ def _deliver(notice: Notice) -> None:
     right after the commit loses nothing; the worker applies it. Once committed, this process
     also applies it at once (so the buyer's next page shows the order paid); whichever comes
     first applies it, the other finds it processed."""
-    from shopkeep.payments.services import notice_process, notice_record
-    from shopkeep.payments.tasks import process_notice
-
-    event = notice_record(gateway="sandbox", notice=notice)
+    store = store_of_reference(notice.reference)
+    if store is None:
+        logger.warning("sandbox notice %s: no store for %r", notice.event_id, notice.reference)
+        return
+    event = notice_record(store=store, gateway="sandbox", notice=notice)
     if event is None:
         return  # the same event id again: recorded once already
     process_notice.enqueue(event.pk)
@@ -431,9 +447,16 @@ class SandboxGateway:
                         period_end=sub.current_period_end))
 
 
-DISPUTE_REASONS = {
-    "fraudulent": "Customer claims they did not authorize the purchase",
-    "product_not_received": "Customer claims the purchase was not delivered",
-    "duplicate": "Customer claims they were charged twice",
-    "general": "Customer disputes the charge",
-}
+register("sandbox", lambda store: SandboxGateway())
+
+
+@task()
+def sandbox_bill_due() -> int:
+    """The sandbox provider's own clock: renew or end its subscriptions when periods end,
+    finish the refunds it reported pending."""
+    sandbox = SandboxGateway()
+    return sandbox.bill_due() + sandbox.settle_slow_refunds()
+
+
+register_periodic(name="payments.sandbox_bill_due", task=sandbox_bill_due,
+                  every=timedelta(minutes=1))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
@@ -21,6 +21,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from shopkeep.orders.models import Order
+from shopkeep.payments.gateways import register
 from shopkeep.payments.gateways.base import (
     CallbackRejected,
     CheckoutRequest,
@@ -30,6 +32,8 @@ from shopkeep.payments.gateways.base import (
     RefundResult,
     SubscriptionState,
 )
+from shopkeep.payments.gateways.stripe_events import notices_for
+from shopkeep.payments.gateways.stripe_objects import STATES, dig, id_of
 from shopkeep.payments.models import StripeConnection
 from shopkeep.payments.sealed import SealError, unseal
 
@@ -39,11 +43,6 @@ SIGNATURE_TOLERANCE = 300  # seconds, Stripe's recommendation; older signatures 
 # order's stock hold is 30 minutes too, and a payment after it is still honoured.
 CHECKOUT_LIFETIME = timedelta(minutes=35)
 _SECRET_RE = re.compile(r"\b(sk|rk|pk|whsec)_(live_|test_)?[A-Za-z0-9]{4,}")
-
-STATES = {"active": "active", "trialing": "active", "past_due": "past_due",
-          "unpaid": "past_due", "incomplete": "past_due", "paused": "past_due",
-          "canceled": "canceled", "incomplete_expired": "canceled"}
-
 
 def scrub(text: str) -> str:
     """Stripe masks keys in its messages already; this makes sure, before we show or log."""
@@ -70,25 +69,6 @@ def gateway_error(exc: stripe.StripeError) -> GatewayError:
                         stripe.RateLimitError: "rate_limited",
                         stripe.PermissionError: "permission_denied"}.get(type(exc), "stripe_error")
     return GatewayError(code, error_reason(exc))
-
-
-def dig(obj: Any, *path: str, default: Any = None) -> Any:
-    """Walk nested Stripe JSON (dicts from webhooks, StripeObjects from the API)."""
-    for key in path:
-        if obj is None:
-            return default
-        try:
-            obj = obj[key]
-        except (KeyError, IndexError, TypeError):
-            return default
-    return default if obj is None else obj
-
-
-def id_of(value: Any) -> str:
-    """An expandable field: an id string, or an object with an id."""
-    if isinstance(value, str):
-        return value
-    return dig(value, "id", default="")
 
 
 class StripeGateway:
@@ -158,8 +138,6 @@ class StripeGateway:
     def _close_earlier_session(self, client: stripe.StripeClient, reference: str) -> None:
         """One open payment page per order: a retry expires the earlier Stripe session, and
         refuses when the earlier one was already paid (its webhook is on the way)."""
-        from shopkeep.orders.models import Order
-
         earlier = (Order.objects.filter(order_number=reference, payment_gateway=self.name)
                    .values_list("gateway_session_id", flat=True).first())
         if not earlier:
@@ -318,8 +296,6 @@ class StripeGateway:
         return data
 
     def parse_callback(self, request: HttpRequest) -> list[Notice]:
-        from shopkeep.payments.gateways.stripe_events import notices_for
-
         return notices_for(self.verify_event(request)) or []
 
 
@@ -330,10 +306,17 @@ def state_from_subscription(sub: Any) -> SubscriptionState:
     end = dig(sub, "items", "data", 0, "current_period_end") or dig(sub, "current_period_end")
     if start is None or end is None:
         raise GatewayError("malformed", "Stripe's subscription has no current period.")
-    from datetime import UTC, datetime
-
     return SubscriptionState(
         status=STATES.get(dig(sub, "status", default=""), "past_due"),
         current_period_start=datetime.fromtimestamp(int(start), tz=UTC),
         current_period_end=datetime.fromtimestamp(int(end), tz=UTC),
         cancel_at_period_end=bool(dig(sub, "cancel_at_period_end", default=False)))
+
+
+def _for_store(store) -> StripeGateway:
+    if store is None:
+        raise GatewayError("store_required", "Stripe calls are made for one store.")
+    return StripeGateway.for_store(store)
+
+
+register("stripe", _for_store)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shopkeep.payments.gateways.base import Notice
-from shopkeep.payments.gateways.stripe import STATES, dig, id_of
+from shopkeep.payments.gateways.stripe_objects import STATES, dig, id_of
 
 # What the owner selects in Stripe's dashboard; the settings page and the docs list these.
 EVENTS = (

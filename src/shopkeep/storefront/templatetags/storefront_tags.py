@@ -7,6 +7,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
+from shopkeep.storefront.pricing import product_image_url
+
 register = template.Library()
 
 # The same escapes as Django's json_script: nothing in the data can close the element.
@@ -31,3 +33,10 @@ def plain(html: str, length: int = 160) -> str:
 def absolute(context, path: str) -> str:
     request = context.get("request")
     return request.build_absolute_uri(path) if request is not None else path
+
+
+@register.filter
+def image_url(field) -> str:
+    """A product image's public address (the route that serves only checked uploads);
+    works on the platform host and on a store's own host alike."""
+    return product_image_url(field)

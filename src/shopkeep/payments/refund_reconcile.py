@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from shopkeep.orders.models import Refund
-from shopkeep.orders.refunds import refund_execute, refund_fail, refund_key, refund_settle
+from shopkeep.orders.refunds import refund_fail, refund_key
+from shopkeep.payments.flows import refund_execute, refund_settle
 from shopkeep.payments.gateways import get_gateway
 from shopkeep.payments.gateways.base import GatewayError
 
