@@ -45,6 +45,9 @@ STREAMED_LIMIT = 1 * MIB
 PRODUCT_FORM_LIMIT = 2 * MIB + 50 * MIB + 1 * MIB
 # support messages: 5 attachments of 10 MB each plus 1 MiB of text;
 SUPPORT_FORM_LIMIT = 5 * 10 * MIB + 1 * MIB
+# the Store Builder's design form: logo 512 KiB, banner 2 MiB, favicon 128 KiB (themes/services.py),
+# plus 1 MiB for the other fields;
+STORE_BUILDER_FORM_LIMIT = 512 * KIB + 2 * MIB + 128 * KIB + 1 * MIB
 # gateway notices (Stripe events, the sandbox's callbacks).
 GATEWAY_CALLBACK_LIMIT = 256 * KIB
 
@@ -57,6 +60,9 @@ RULES: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(rf"^/dashboard/{_SLUG}/(support|platform-support)/"), SUPPORT_FORM_LIMIT),
     (re.compile(r"^/staff/support/tickets/[0-9]+/reply/$"), SUPPORT_FORM_LIMIT),
     (re.compile(rf"^/s/{_SLUG}/support/"), SUPPORT_FORM_LIMIT),
+    # A store on its own domain serves the storefront at the root of that host.
+    (re.compile(r"^/support/"), SUPPORT_FORM_LIMIT),
+    (re.compile(rf"^/dashboard/{_SLUG}/storefront/$"), STORE_BUILDER_FORM_LIMIT),
 )
 
 
