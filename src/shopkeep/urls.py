@@ -4,8 +4,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.defaults import bad_request
+from django.views.generic.base import RedirectView
 
 from shopkeep.api import api
 from shopkeep.core import views as core_views
@@ -17,6 +19,9 @@ from shopkeep.themes import views as themes_views
 
 urlpatterns = [
     path("", lambda request: redirect("dashboard:home"), name="root"),
+    # Browsers ask for /favicon.ico on anything without an icon link (htmx fragments, JSON).
+    path("favicon.ico", RedirectView.as_view(url=static("shopkeep/favicon.svg"), permanent=True),
+         name="favicon"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),

@@ -21,7 +21,8 @@ def _sign_in(page, base: str, email: str) -> None:
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r"/dashboard/"))
+    # Store owners land on their dashboard, platform staff on the staff console.
+    page.wait_for_url(re.compile(r"/(dashboard|staff)/"))
 
 
 def _run_worker() -> None:

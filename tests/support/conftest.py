@@ -105,6 +105,7 @@ def ensure_guides() -> None:
     from django.apps import apps
 
     import_module("shopkeep.support.migrations.0002_seed_guides").seed(apps, None)
+    import_module("shopkeep.support.migrations.0003_guides_only_what_exists").rewrite(apps, None)
 
 
 def run_worker() -> None:
