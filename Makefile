@@ -35,7 +35,7 @@ lint: $(VENV)/.installed-dev
 
 # The suite runs on SQLite; with SHOPKEEP_TEST_DATABASE_URL set (CI) it runs again on PostgreSQL.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 	$(BIN)/pytest agent/tests
 	$(MAKE) $(VENV39)/.installed
 	@echo "== the agent's tests again on Python 3.9"
