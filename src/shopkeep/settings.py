@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "shopkeep.subscriptions",
     "shopkeep.disputes",
     "shopkeep.delivery",
+    "shopkeep.discord",
     "shopkeep.support",
     "shopkeep.webhooks",
     "shopkeep.notifications",
@@ -264,6 +265,9 @@ TASK_MAX_ATTEMPTS = env_int("SHOPKEEP_TASK_MAX_ATTEMPTS", 5, minimum=1, maximum=
 PAYMENT_ENCRYPTION_KEYS = env_list("SHOPKEEP_PAYMENT_ENCRYPTION_KEYS")
 # Where the stripe library sends API calls; tests point it at a local fake.
 STRIPE_API_BASE = env_str("SHOPKEEP_STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+# Discord's REST API (docs/discord.md); tests point it at a local fake.
+DISCORD_API_BASE = env_str("SHOPKEEP_DISCORD_API_BASE",
+                           "https://discord.com/api/v10").rstrip("/")
 STRIPE_TIMEOUT_SECONDS = env_int("SHOPKEEP_STRIPE_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
 
 LANGUAGE_CODE = "en-us"
