@@ -269,6 +269,12 @@ STRIPE_API_BASE = env_str("SHOPKEEP_STRIPE_API_BASE", "https://api.stripe.com").
 DISCORD_API_BASE = env_str("SHOPKEEP_DISCORD_API_BASE",
                            "https://discord.com/api/v10").rstrip("/")
 STRIPE_TIMEOUT_SECONDS = env_int("SHOPKEEP_STRIPE_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
+# PayPal's REST API: each connection is sandbox or live and goes to that mode's host; tests
+# and the demo point both at the local fake with SHOPKEEP_PAYPAL_API_BASE.
+PAYPAL_API_BASE = env_str("SHOPKEEP_PAYPAL_API_BASE", "").rstrip("/")
+PAYPAL_SANDBOX_API_BASE = "https://api-m.sandbox.paypal.com"
+PAYPAL_LIVE_API_BASE = "https://api-m.paypal.com"
+PAYPAL_TIMEOUT_SECONDS = env_int("SHOPKEEP_PAYPAL_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
