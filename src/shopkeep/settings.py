@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "shopkeep.subscriptions",
     "shopkeep.disputes",
     "shopkeep.delivery",
+    "shopkeep.discord",
     "shopkeep.support",
     "shopkeep.webhooks",
     "shopkeep.notifications",
@@ -265,7 +266,16 @@ TASK_MAX_ATTEMPTS = env_int("SHOPKEEP_TASK_MAX_ATTEMPTS", 5, minimum=1, maximum=
 PAYMENT_ENCRYPTION_KEYS = env_list("SHOPKEEP_PAYMENT_ENCRYPTION_KEYS")
 # Where the stripe library sends API calls; tests point it at a local fake.
 STRIPE_API_BASE = env_str("SHOPKEEP_STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+# Discord's REST API (docs/discord.md); tests point it at a local fake.
+DISCORD_API_BASE = env_str("SHOPKEEP_DISCORD_API_BASE",
+                           "https://discord.com/api/v10").rstrip("/")
 STRIPE_TIMEOUT_SECONDS = env_int("SHOPKEEP_STRIPE_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
+# PayPal's REST API: each connection is sandbox or live and goes to that mode's host; tests
+# and the demo point both at the local fake with SHOPKEEP_PAYPAL_API_BASE.
+PAYPAL_API_BASE = env_str("SHOPKEEP_PAYPAL_API_BASE", "").rstrip("/")
+PAYPAL_SANDBOX_API_BASE = "https://api-m.sandbox.paypal.com"
+PAYPAL_LIVE_API_BASE = "https://api-m.paypal.com"
+PAYPAL_TIMEOUT_SECONDS = env_int("SHOPKEEP_PAYPAL_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

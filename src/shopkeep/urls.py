@@ -34,6 +34,7 @@ urlpatterns = [
     # The sandbox's hosted page in the store's theme (same path and name as in payments).
     path("pay/sandbox/<str:session_id>/", storefront_pay.sandbox_pay_branded),
     path("pay/", include("shopkeep.payments.urls")),
+    path("discord/", include("shopkeep.discord.urls")),
     path("s/", include("shopkeep.storefront.urls")),
     path("media/product-images/<str:name>", storefront_views.product_image,
          name="product_image"),
