@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "shopkeep.webhooks",
     "shopkeep.notifications",
     "shopkeep.themes",
+    "shopkeep.signin",
     # Bundled themes; the operator may install more (SHOPKEEP_EXTRA_THEMES, docs/themes.md).
     "shopkeep.themes.default",
     "shopkeep.themes.midnight",
@@ -262,6 +263,25 @@ PAYMENT_ENCRYPTION_KEYS = env_list("SHOPKEEP_PAYMENT_ENCRYPTION_KEYS")
 # Where the stripe library sends API calls; tests point it at a local fake.
 STRIPE_API_BASE = env_str("SHOPKEEP_STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
 STRIPE_TIMEOUT_SECONDS = env_int("SHOPKEEP_STRIPE_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
+
+# Customer sign-in with Discord and Steam (docs/steam.md, docs/discord.md "Sign in with
+# Discord"). The platform's own Discord application (a store may configure its own under
+# Settings > Sign-in) and the Steam Web API key that reads the player's persona name. The
+# base URLs exist so tests can point the real client libraries at local fakes.
+DISCORD_CLIENT_ID = env_str("SHOPKEEP_DISCORD_CLIENT_ID", "")
+DISCORD_CLIENT_SECRET = env_str("SHOPKEEP_DISCORD_CLIENT_SECRET", "")
+DISCORD_OAUTH_AUTHORIZE_URL = env_str("SHOPKEEP_DISCORD_OAUTH_AUTHORIZE_URL",
+                                      "https://discord.com/oauth2/authorize")
+DISCORD_OAUTH_API_BASE = env_str("SHOPKEEP_DISCORD_OAUTH_API_BASE",
+                                 "https://discord.com/api/v10").rstrip("/")
+STEAM_API_KEY = env_str("SHOPKEEP_STEAM_API_KEY", "")
+STEAM_OPENID_URL = env_str("SHOPKEEP_STEAM_OPENID_URL",
+                           "https://steamcommunity.com/openid").rstrip("/")
+STEAM_API_BASE = env_str("SHOPKEEP_STEAM_API_BASE", "https://api.steampowered.com").rstrip("/")
+SIGNIN_TIMEOUT_SECONDS = env_int("SHOPKEEP_SIGNIN_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+if bool(DISCORD_CLIENT_ID) != bool(DISCORD_CLIENT_SECRET):
+    raise ImproperlyConfigured("SHOPKEEP_DISCORD_CLIENT_ID and SHOPKEEP_DISCORD_CLIENT_SECRET "
+                               "are set together or not at all")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

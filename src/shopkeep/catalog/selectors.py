@@ -29,3 +29,18 @@ def actions_by_trigger(*, product: Product) -> dict[str, list[DeliveryAction]]:
     for action in DeliveryAction.objects.filter(product=product):
         grouped[action.trigger].append(action)
     return grouped
+
+
+SIGNIN_PROVIDERS = ("discord", "steam")
+
+
+def required_signins(product: Product) -> frozenset[str]:
+    """The sign-ins (``"discord"``, ``"steam"``) a buyer needs before this product can be
+    checked out: the ones the owner ticked. Delivery kinds that address a provider's account
+    (a Discord role) add theirs here, so every checkout path asks one function."""
+    required = set()
+    if product.requires_discord_signin:
+        required.add("discord")
+    if product.requires_steam_signin:
+        required.add("steam")
+    return frozenset(required)
