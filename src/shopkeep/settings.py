@@ -168,6 +168,7 @@ TEMPLATES = [
                 "shopkeep.core.context_processors.site",
                 "shopkeep.dashboard.context_processors.dashboard",
                 "shopkeep.webhooks.context_processors.banner",
+                "shopkeep.platform.context_processors.status_banner",
             ],
         },
     }
