@@ -61,7 +61,8 @@ OTHER_MODULES = {"shopkeep.dashboard.views_catalog", "shopkeep.dashboard.views_c
                  "shopkeep.dashboard.views_promotions",  # tests/promotions/test_dashboard.py
                  "shopkeep.dashboard.views_emails",  # tests/notifications/test_dashboard.py
                  "shopkeep.dashboard.views_builder",  # tests/dashboard/test_store_builder.py
-                 "shopkeep.dashboard.views_tax"}  # tests/orders/test_tax_dashboard.py
+                 "shopkeep.dashboard.views_tax",  # tests/orders/test_tax_dashboard.py
+                 "shopkeep.dashboard.views_discord"}  # tests/dashboard/test_discord_views.py
 STORE_SCOPED = sorted(name for name, route in ROUTES.items() if route.args is not None)
 
 
