@@ -18,6 +18,7 @@ from shopkeep.delivery.api import router as delivery_router
 from shopkeep.delivery.api_adhoc import router as delivery_adhoc_router
 from shopkeep.delivery.api_agent import RateLimited
 from shopkeep.delivery.api_agent import router as agent_router
+from shopkeep.discord.api import router as discord_router
 from shopkeep.disputes.api import router as disputes_router
 from shopkeep.orders.api import router as orders_router
 from shopkeep.orders.api_creators import router as creators_report_router
@@ -125,6 +126,7 @@ api.add_router("/", delivery_router)
 api.add_router("/", delivery_adhoc_router)
 api.add_router("/agent", agent_router)
 api.add_router("/", payments_router)
+api.add_router("/", discord_router)
 api.add_router("/", support_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", creators_report_router)

@@ -16,6 +16,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from shopkeep.catalog.models import Product
+from shopkeep.catalog.selectors import required_signins
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import order_number, random_string
 from shopkeep.core.money import quantize
@@ -36,7 +37,7 @@ from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data, payment_failed_data
 from shopkeep.orders.tax import TaxResult, tax_compute
-from shopkeep.payments.selectors import checkout_gateway
+from shopkeep.payments.selectors import checkout_gateways
 from shopkeep.promotions import coupons, giftcards
 from shopkeep.promotions.creators import creator_code_find
 from shopkeep.promotions.models import GiftCardTransaction
@@ -172,10 +173,17 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
 
     Prices are the sale prices running now, less the coupon; a gift card pays what it holds
     and the gateway the rest. An order the gift card pays in full is paid at once, with no
-    gateway. ``gateway`` defaults to the store's: Stripe once connected, else the sandbox."""
+    gateway. ``gateway`` is the buyer's choice among the store's (``checkout_gateways``);
+    empty means the store's default: Stripe once connected, PayPal, else the sandbox. The
+    sandbox can always be chosen in test mode, where no real money moves."""
     if store.status != Store.Status.ACTIVE:
         raise ServiceError("store_closed", "This store is not taking orders.")
-    gateway = gateway or checkout_gateway(store=store)
+    offered = checkout_gateways(store=store)
+    if gateway and gateway not in offered and not (gateway == "sandbox" and store.test_mode):
+        raise ServiceError("gateway_unavailable", "This store does not take payments with "
+                           f"{gateway[:32]!r}; choose one of: {', '.join(offered)}.",
+                           field="gateway")
+    gateway = gateway or offered[0]
     merged = _merge(lines)
     products = {p.pk: p for p in Product.objects.on_sale().filter(store=store, pk__in=merged)}
     missing = [pid for pid in merged if pid not in products]
@@ -199,6 +207,13 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
     name, country = clean_name(customer.name), clean_country(customer.country)
     buyer, _ = customer_get_or_create(store=store, data=customer)
     identity = checkout_identity(customer=buyer, typed=typed)
+    for product in products.values():
+        # The storefront fills these only from a sign-in; the store API from the store's own
+        # backend. Either way the delivery needs them (a Discord role needs the Discord id).
+        for provider in sorted(required_signins(product)):
+            if not getattr(identity, f"{provider}_id"):
+                raise ServiceError("signin_required", f"{product.name} needs a sign-in with "
+                                   f"{provider.title()} before checkout.", field=provider)
     for pid, quantity in merged.items():
         _reserve(products[pid], quantity)
     now = timezone.now()

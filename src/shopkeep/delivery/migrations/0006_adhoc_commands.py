@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('catalog', '0003_deliveryaction_delay_after_join_and_more'),
         ('customers', '0002_customer_identity_at'),
-        ('delivery', '0004_alter_gameserver_game'),
+        ('delivery', '0005_discord_commands'),
         ('orders', '0005_tax'),
         ('stores', '0003_alter_store_game'),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0002_customer_identity_at'),
+        ('customers', '0003_customer_linked_ids'),
         ('stores', '0003_alter_store_game'),
     ]
 
