@@ -23,6 +23,7 @@ from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, order_quote
 from shopkeep.payments.flows import checkout_start, order_create, subscription_cancel
+from shopkeep.payments.selectors import GATEWAY_LABELS, checkout_gateways
 from shopkeep.promotions.pricing import Quote
 from shopkeep.storefront import basket
 from shopkeep.storefront.forms import (
@@ -206,7 +207,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
     if not lines:
         messages.info(request, "Your basket is empty.")
         return redirect("storefront:home", store_slug=store.slug)
-    form = CheckoutForm(request.POST or None, player_label=identity_label(store.game))
+    form = CheckoutForm(request.POST or None, player_label=identity_label(store.game),
+                        gateways=[(g, GATEWAY_LABELS.get(g, g))
+                                  for g in checkout_gateways(store=store)])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -218,7 +221,8 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 coupon_code=basket.coupon_code(request, store),
                 gift_card_code=data.get("gift_card_code", ""),
                 vat_number=data.get("vat_number", ""),
-                creator_code=data.get("creator_code", ""))
+                creator_code=data.get("creator_code", ""),
+                gateway=data.get("gateway", ""))
         except ServiceError as exc:
             # The service names the field it refused ("player_name", "billing_address.city",
             # "items" for basket-wide rules); unknown names become a message above the form.
