@@ -16,14 +16,17 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from shopkeep.catalog.models import Product
+from shopkeep.catalog.selectors import required_signins
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import order_number, random_string
 from shopkeep.core.money import quantize
 from shopkeep.core.text import clean_line, has_control_chars
+from shopkeep.customers.bans import ban_check
 from shopkeep.customers.services import (
     CustomerInput,
     checkout_identity,
     clean_country,
+    clean_email,
     clean_name,
     customer_get_or_create,
     customer_record_paid_identity,
@@ -162,7 +165,7 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                          billing_address: dict | None = None, phone: str = "",
                          gateway: str = "", coupon_code: str = "",
                          gift_card_code: str = "", vat_number: str = "",
-                         creator_code: str = "") -> Order:
+                         creator_code: str = "", buyer_ip: str = "") -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
 
     Checkouts call ``payments.flows.order_create``, which also takes the payment of an order
@@ -199,9 +202,18 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
     # checkout, and the order freezes the identity it delivers to (issue 12).
     creator = creator_code_find(store=store, code=creator_code)
     typed = identity_of(store, customer)
+    # Before anything is written: a banned buyer leaves no customer row, hold or coupon use.
+    ban_check(store=store, email=clean_email(customer.email), identity=typed, ip=buyer_ip)
     name, country = clean_name(customer.name), clean_country(customer.country)
     buyer, _ = customer_get_or_create(store=store, data=customer)
     identity = checkout_identity(customer=buyer, typed=typed)
+    for product in products.values():
+        # The storefront fills these only from a sign-in; the store API from the store's own
+        # backend. Either way the delivery needs them (a Discord role needs the Discord id).
+        for provider in sorted(required_signins(product)):
+            if not getattr(identity, f"{provider}_id"):
+                raise ServiceError("signin_required", f"{product.name} needs a sign-in with "
+                                   f"{provider.title()} before checkout.", field=provider)
     for pid, quantity in merged.items():
         _reserve(products[pid], quantity)
     now = timezone.now()
