@@ -16,6 +16,7 @@ from shopkeep.customers.api import router as customers_router
 from shopkeep.delivery.api import router as delivery_router
 from shopkeep.delivery.api_agent import RateLimited
 from shopkeep.delivery.api_agent import router as agent_router
+from shopkeep.discord.api import router as discord_router
 from shopkeep.disputes.api import router as disputes_router
 from shopkeep.orders.api import router as orders_router
 from shopkeep.orders.api_creators import router as creators_report_router
@@ -122,6 +123,7 @@ api.add_router("/", disputes_router)
 api.add_router("/", delivery_router)
 api.add_router("/agent", agent_router)
 api.add_router("/", payments_router)
+api.add_router("/", discord_router)
 api.add_router("/", support_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", creators_report_router)

@@ -94,7 +94,13 @@ class Product(models.Model):
 
 
 class DeliveryAction(models.Model):
-    """Commands a product queues for one notification type of seed 001."""
+    """What a product delivers for one notification type of seed 001: game commands the
+    agent runs, or Discord roles the platform's worker adds (purchase) or removes (refund,
+    chargeback, subscription end) through Discord's REST API (docs/discord.md)."""
+
+    class Kind(models.TextChoices):
+        COMMANDS = "commands", "Game commands"
+        DISCORD_ROLE = "discord_role", "Discord role"
 
     class Trigger(models.TextChoices):
         PURCHASE = "purchase", "Purchase"
@@ -106,6 +112,9 @@ class DeliveryAction(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE,
                                 related_name="delivery_actions")
     trigger = models.CharField(max_length=24, choices=Trigger.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMANDS)
+    # Discord role ids (snowflakes as strings, never names: names change, ids do not).
+    role_ids = models.JSONField(default=list, blank=True)
     commands = models.JSONField(default=list, help_text="Command templates with placeholders")
     # all_servers=False targets ``servers`` (at least one; the service refuses none). A lazy
     # reference: the delivery app sits above the catalog and imports it, not the other way.

@@ -20,12 +20,28 @@ def products(*, store: Store, active: bool | None = None,
     return qs
 
 
+_COMMANDS = DeliveryAction.Kind.COMMANDS
+_ROLE = DeliveryAction.Kind.DISCORD_ROLE
+
+
 def actions(*, product: Product, trigger: str) -> QuerySet[DeliveryAction]:
-    return DeliveryAction.objects.filter(product=product, trigger=trigger)
+    """The game-command actions of one trigger (Discord roles: ``discord_role_actions``)."""
+    return DeliveryAction.objects.filter(product=product, trigger=trigger, kind=_COMMANDS)
 
 
 def actions_by_trigger(*, product: Product) -> dict[str, list[DeliveryAction]]:
     grouped: dict[str, list[DeliveryAction]] = {t: [] for t in DeliveryAction.Trigger.values}
-    for action in DeliveryAction.objects.filter(product=product):
+    for action in DeliveryAction.objects.filter(product=product, kind=_COMMANDS):
         grouped[action.trigger].append(action)
     return grouped
+
+
+def discord_role_actions(*, product: Product) -> dict[str, DeliveryAction]:
+    """The product's Discord role actions by trigger (at most one each)."""
+    return {a.trigger: a for a in DeliveryAction.objects.filter(product=product, kind=_ROLE)}
+
+
+def gives_discord_role(*, product: Product) -> bool:
+    """Buying it adds a Discord role: checkout needs the buyer's Discord account."""
+    return DeliveryAction.objects.filter(product=product, kind=_ROLE,
+                                         trigger=DeliveryAction.Trigger.PURCHASE).exists()

@@ -304,7 +304,9 @@ def delivery_actions_set(*, store: Store, actor: Actor, product: Product, trigge
                                    safe_to_repeat=action.safe_to_repeat,
                                    delay_after_join=action.delay_after_join,
                                    all_servers=action.all_servers, sort_order=index))
-    DeliveryAction.objects.filter(product=product, trigger=trigger).delete()
+    # Only game commands: the product's Discord roles are set by shopkeep.discord.services.
+    DeliveryAction.objects.filter(product=product, trigger=trigger,
+                                  kind=DeliveryAction.Kind.COMMANDS).delete()
     for row, servers in zip(rows, targets, strict=True):
         row.save()  # one by one: each needs its id for the server choice
         if servers:

@@ -30,6 +30,8 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from shopkeep.core.metrics import AGENT_LONG_POLLS_HELD as HELD
+from shopkeep.core.metrics import POLLS_MEMORY_200, POLLS_MEMORY_304
 from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.core.timefmt import iso
 from shopkeep.delivery import agentcache, wakeup
@@ -346,6 +348,7 @@ class AgentFastPath:
         first = [(b"Content-Type", content_type), (b"ETag", etag),
                  (b"Cache-Control", b"no-store")]
         STATS["memory"] += 1
+        (POLLS_MEMORY_304 if status == 304 else POLLS_MEMORY_200).inc()
         await send({"type": "http.response.start", "status": status,
                     "headers": self.site.headers(req, first, len(body))})
         await send({"type": "http.response.body", "body": body})
@@ -385,9 +388,11 @@ def _changed(row: tuple | None, digest: str, entry: agentcache.Entry) -> bool:
 def _registered(server_id: int, loop, event: asyncio.Event):
     with wakeup._lock:
         wakeup._waiters.setdefault(server_id, set()).add((loop, event))
+    HELD.inc()
     try:
         yield
     finally:
+        HELD.dec()
         with wakeup._lock:
             waiting = wakeup._waiters.get(server_id)
             if waiting is not None:

@@ -11,7 +11,7 @@ from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import hash_secret, new_secret
 from shopkeep.core.tenancy import NotFound, get_for_store
 from shopkeep.core.text import clean_line, has_control_chars
-from shopkeep.delivery import queue
+from shopkeep.delivery import channels, queue
 from shopkeep.delivery.models import AgentKey, DeliveryCommand, DeliveryLog, GameServer
 from shopkeep.delivery.wakeup import notify_servers
 from shopkeep.orders.models import Order
@@ -242,6 +242,7 @@ def commands_retry(*, store: Store, actor: Actor, order: Order,
                     message=f"retried by {actor.label} after {c.last_error_code}")
         for c in commands])
     queue.bump_servers(c.server_id for c in commands)
+    channels.wake(commands)
     queue.refresh_order(order=order)
     audit_record(store=store, actor=actor, action="delivery.retried", obj=order,
                  details={"commands": [c.pk for c in commands]})

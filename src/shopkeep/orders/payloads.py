@@ -10,7 +10,7 @@ from shopkeep.core.timefmt import iso
 from shopkeep.orders.models import Order, OrderItem, Refund
 
 GATEWAY_LABELS = {"sandbox": ("Sandbox", "sandbox.svg"), "stripe": ("Stripe", "stripe.svg"),
-                  "manual": ("Manual", "manual.svg")}
+                  "paypal": ("PayPal", "paypal.svg"), "manual": ("Manual", "manual.svg")}
 
 
 def _money(amount: Decimal, order: Order) -> str:

@@ -40,7 +40,7 @@ from shopkeep.orders.upgrade_lines import (
     claim_upgrades,
     release_upgrades,
 )
-from shopkeep.payments.selectors import checkout_gateway
+from shopkeep.payments.selectors import checkout_gateways
 from shopkeep.promotions import coupons, giftcards
 from shopkeep.promotions.creators import creator_code_find
 from shopkeep.promotions.models import GiftCardTransaction
@@ -182,10 +182,17 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
 
     Prices are the sale prices running now, less the coupon; a gift card pays what it holds
     and the gateway the rest. An order the gift card pays in full is paid at once, with no
-    gateway. ``gateway`` defaults to the store's: Stripe once connected, else the sandbox."""
+    gateway. ``gateway`` is the buyer's choice among the store's (``checkout_gateways``);
+    empty means the store's default: Stripe once connected, PayPal, else the sandbox. The
+    sandbox can always be chosen in test mode, where no real money moves."""
     if store.status != Store.Status.ACTIVE:
         raise ServiceError("store_closed", "This store is not taking orders.")
-    gateway = gateway or checkout_gateway(store=store)
+    offered = checkout_gateways(store=store)
+    if gateway and gateway not in offered and not (gateway == "sandbox" and store.test_mode):
+        raise ServiceError("gateway_unavailable", "This store does not take payments with "
+                           f"{gateway[:32]!r}; choose one of: {', '.join(offered)}.",
+                           field="gateway")
+    gateway = gateway or offered[0]
     merged = _merge(lines)
     products = {p.pk: p for p in Product.objects.on_sale().filter(store=store, pk__in=merged)}
     missing = [pid for pid in merged if pid not in products]

@@ -97,7 +97,8 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> str:
     gateway = get_gateway(order.payment_gateway, store=order.store)
     items = list(order.items.select_related("product"))
     product = items[0].product if len(items) == 1 else None
-    terms = (SubscriptionTerms(interval=product.billing_interval, trial_days=product.trial_days)
+    terms = (SubscriptionTerms(interval=product.billing_interval, trial_days=product.trial_days,
+                               product_id=product.pk, product_name=product.name)
              if product is not None and product.is_subscription else None)
     try:
         start = gateway.start_checkout(CheckoutRequest(
@@ -109,7 +110,10 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> str:
             first_period_credit_minor=to_minor(items[0].upgrade_credit, order.currency)
             if terms is not None else 0))
     except GatewayError as exc:
-        orders.order_cancel_unpaid(order=order, reason=f"gateway refused checkout: {exc.code}")
+        if exc.code != "already_paid":
+            # Paid at the gateway already: its confirmation is on the way, keep the hold.
+            orders.order_cancel_unpaid(order=order,
+                                       reason=f"gateway refused checkout: {exc.code}")
         raise ServiceError("gateway_error", exc.message) from None
     Order.objects.filter(pk=order.pk).update(gateway_session_id=start.session_id,
                                              updated_at=timezone.now())

@@ -71,7 +71,8 @@ class DeliveryInfo:
 def product_delivery(product: Product) -> DeliveryInfo | None:
     """Which servers the purchase reaches and whether the buyer must be online: told in
     plain words on the product page. None for products with no in-game commands."""
-    actions = list(DeliveryAction.objects.filter(product=product, trigger="purchase")
+    actions = list(DeliveryAction.objects.filter(product=product, trigger="purchase",
+                                                 kind=DeliveryAction.Kind.COMMANDS)
                    .prefetch_related("servers"))
     if not actions:
         return None

@@ -34,6 +34,9 @@ class CallbackRejected(Exception):
 class SubscriptionTerms:
     interval: str  # week, month or year
     trial_days: int = 0
+    # Providers that bill by plan (PayPal) make one per product and price.
+    product_id: int | None = None
+    product_name: str = ""
 
 
 @dataclass(frozen=True)

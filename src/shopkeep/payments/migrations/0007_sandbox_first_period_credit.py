@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0005_gatewayevent_store'),
+        ('payments', '0006_paypal'),
     ]
 
     operations = [
