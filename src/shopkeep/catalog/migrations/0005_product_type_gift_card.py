@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_deliveryaction_delay_after_join_and_more'),
+        ('catalog', '0004_deliveryaction_discord_role'),
     ]
 
     operations = [
