@@ -51,7 +51,22 @@ def build_world(capture) -> dict:
                   game="minecraft")
     fanout(now=timezone.now())  # the dispatcher's first step: events become deliveries
     _promotions(store, actor)
+    _status_incident()
     return {"store": store, "owner": owner, "endpoint": endpoint, **result}
+
+
+def _status_incident() -> None:
+    from shopkeep.platform.status_services import incident_create, incident_post_update
+
+    incident = incident_create(
+        actor=Actor.system(), kind="incident", impact="degraded",
+        components=["checkout", "webhooks", "delivery_api"], status_value="investigating",
+        title="Payments from one card network fail intermittently in the European region",
+        body="Some card payments are declined with a network timeout; retrying usually "
+             "works. https://status.example.com/a/very/long/link/that/must/wrap/somewhere",
+        notify=False)
+    incident_post_update(actor=Actor.system(), incident_id=incident.pk,
+                         status_value="resolved", body="Resolved.", notify=False)
 
 
 def _promotions(store: Store, actor: Actor) -> None:
@@ -130,8 +145,16 @@ def kwarg_values(*, dashboard: bool, view_name: str) -> dict[str, Callable[[Stor
         "attachment_id": lambda s: None,  # downloads, not pages
         "kind": lambda s: None,  # e-mail previews: the mail itself, framed by the e-mails page
         "fmt": lambda s: None,
-        "page_id": _store_page,  # storefront Markdown pages; the demo has none yet
+        "page_id": _store_page,
+        "incident_id": lambda s: _incident_pk(),  # storefront Markdown pages; the demo has none yet
     }
+
+
+def _incident_pk():
+    from shopkeep.platform.models import Incident
+
+    row = Incident.objects.order_by("pk").first()
+    return row.pk if row else None
 
 
 def route_url(pattern: URLPattern, prefix: str, store: Store) -> str | None:

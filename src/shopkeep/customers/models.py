@@ -20,6 +20,11 @@ class Customer(models.Model):
     steam_username = models.CharField(max_length=64, blank=True)
     discord_id = models.CharField(max_length=20, blank=True)
     discord_username = models.CharField(max_length=64, blank=True)
+    # Set when the Steam id / Discord id above came from the provider itself (the customer
+    # signed in with it: docs/steam.md, docs/discord.md). A linked id signs the customer in,
+    # is unique in the store, and no typed value or later checkout replaces it.
+    steam_linked_at = models.DateTimeField(null=True, blank=True)
+    discord_linked_at = models.DateTimeField(null=True, blank=True)
     # When the stored identity was given (sign-up, owner edit, checkout of a paid order): a
     # paid order placed before a newer one was stored does not overwrite it.
     identity_at = models.DateTimeField(null=True, blank=True)
@@ -35,6 +40,12 @@ class Customer(models.Model):
             models.UniqueConstraint(fields=["store", "email"], name="customer_unique_email"),
             models.UniqueConstraint(fields=["store", "referral_code"],
                                     name="customer_unique_referral_code"),
+            models.UniqueConstraint(fields=["store", "steam_id"],
+                                    condition=models.Q(steam_linked_at__isnull=False),
+                                    name="customer_unique_linked_steam"),
+            models.UniqueConstraint(fields=["store", "discord_id"],
+                                    condition=models.Q(discord_linked_at__isnull=False),
+                                    name="customer_unique_linked_discord"),
         ]
 
     def __str__(self) -> str:

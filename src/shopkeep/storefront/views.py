@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from shopkeep.catalog.models import Category, Product
 from shopkeep.core.errors import ServiceError
-from shopkeep.customers.identity import identity_label
+from shopkeep.customers.identity import STEAM_GAMES, identity_label
 from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.orders.models import Order
@@ -37,6 +37,11 @@ from shopkeep.storefront.forms import (
 from shopkeep.storefront.order_view import order_view
 from shopkeep.storefront.pricing import price_display, product_delivery, product_jsonld
 from shopkeep.storefront.shop import cached_page, open_store, render_page, shop_store
+from shopkeep.storefront.signin_session import (
+    checkout_signin,
+    forget_identities,
+    link_pending,
+)
 from shopkeep.storefront.tasks import send_login_link
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
@@ -215,14 +220,26 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
     if not lines:
         messages.info(request, "Your basket is empty.")
         return redirect("storefront:home", store_slug=store.slug)
-    form = CheckoutForm(request.POST or None, player_label=identity_label(store.game))
+    signin = checkout_signin(request, store, [line.product for line in lines])
+    form = CheckoutForm(request.POST or None, player_label=identity_label(store.game),
+                        steam_id=signin.verified.get("steam", {}).get("id", "")
+                        if store.game in STEAM_GAMES else "")
+    if request.method == "POST" and form.is_valid() and signin.missing:
+        form.add_error(None, signin.missing_message)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        steam, discord = signin.verified.get("steam", {}), signin.verified.get("discord", {})
         try:
             order = order_create(
                 store=store, lines=[Line(line.product.pk, line.quantity) for line in lines],
+                # Steam and Discord ids only from a sign-in in this session, never typed.
                 customer=CustomerInput(email=data["email"], player_name=data["player_name"],
-                                       name=data["name"], country=data["country"]),
+                                       name=data["name"], country=data["country"],
+                                       steam_id=steam.get("id", ""),
+                                       steam_username=steam.get("username", ""),
+                                       discord_id=discord.get("id", ""),
+                                       discord_username=discord.get("username", ""),
+                                       linked=tuple(signin.verified)),
                 billing_address=form.address(),
                 coupon_code=basket.coupon_code(request, store),
                 gift_card_code=data.get("gift_card_code", ""),
@@ -235,6 +252,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
             form.add_error(field if field in form.fields else None, exc.message)
         else:
             basket.clear(request, store)
+            signed_in = _customer(request, store)
+            if signed_in is not None and signed_in.pk == order.customer_id:
+                link_pending(request, store, signed_in)
             return _pay(request, order)
     # After a POST the totals show the tax for the billing country and VAT number typed.
     posted = request.POST if request.method == "POST" else {}
@@ -242,7 +262,8 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                    region=str(posted.get("state", "")),
                    vat_number=str(posted.get("vat_number", "")))
     return render_page(request, store, "checkout.html", {"form": form, "lines": quote.lines,
-                                                         "quote": quote, "total": quote.total},
+                                                         "quote": quote, "total": quote.total,
+                                                         "signin": signin},
                        status=400 if form.errors else 200)
 
 
@@ -344,7 +365,9 @@ def account_login(request: HttpRequest, store_slug: str) -> HttpResponse:
             _send_link(request, store, customer)
         # The same answer for every address, so nobody learns who shops here.
         return _render(request, store, "login_sent.html", {"email": email})
-    return _render(request, store, "login.html", {"form": form})
+    signin = checkout_signin(request, store, [])
+    signin.next = reverse("storefront:account", args=[store.slug])
+    return _render(request, store, "login.html", {"form": form, "signin": signin})
 
 
 def account_signup(request: HttpRequest, store_slug: str) -> HttpResponse:
@@ -386,6 +409,7 @@ def account_verify(request: HttpRequest, store_slug: str, token: str) -> HttpRes
         return redirect("storefront:account_login", store_slug=store.slug)
     request.session.cycle_key()
     request.session[_session_key(store)] = customer.pk
+    link_pending(request, store, customer)
     return redirect("storefront:account", store_slug=store.slug)
 
 
@@ -395,6 +419,7 @@ def account(request: HttpRequest, store_slug: str) -> HttpResponse:
     if customer is None:
         return redirect("storefront:account_login", store_slug=store.slug)
     return _render(request, store, "account.html", {
+        "signin": checkout_signin(request, store, []),
         "orders": customer.orders.filter(store=store).prefetch_related("items")[:100],
         "subscriptions": customer.subscriptions.filter(store=store).select_related("product"),
     })
@@ -423,6 +448,7 @@ def account_cancel_subscription(request: HttpRequest, store_slug: str,
 def account_logout(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     request.session.pop(_session_key(store), None)
+    forget_identities(request, store)
     return redirect("storefront:home", store_slug=store.slug)
 
 

@@ -55,7 +55,9 @@ def subscription_start(*, order: Order, notice: Notice) -> Subscription | None:
     item = order.items.select_related("product").first()
     if item is None or not notice.subscription_id or notice.period_end is None:
         return None
-    if Subscription.objects.filter(payment_gateway=order.payment_gateway,
+    # Inside the order's store: an id that another store's notice claimed first must not keep
+    # this store's buyer from the subscription they paid for.
+    if Subscription.objects.filter(store=order.store, payment_gateway=order.payment_gateway,
                                    gateway_subscription_id=notice.subscription_id).exists():
         return None
     product = item.product
