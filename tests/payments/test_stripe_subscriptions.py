@@ -202,7 +202,7 @@ def test_a_tier_upgrade_takes_the_credit_off_the_first_invoice_only(
 
     from shopkeep.promotions.tiers import TierGroupInput, tier_group_create
 
-    order, old = started
+    _, old = started
     mvp = make_product(store, name="MVP Monthly", price="29.99", type="subscription",
                        billing_interval="month")
     tier_group_create(store=store, actor=Actor.for_user(owner_of(store)), data=TierGroupInput(
