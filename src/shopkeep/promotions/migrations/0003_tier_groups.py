@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0005_product_type_gift_card'),
+        ('catalog', '0006_product_type_gift_card'),
         ('promotions', '0002_creator_codes'),
         ('stores', '0003_alter_store_game'),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0004_deliveryaction_discord_role'),
+        ('catalog', '0005_product_requires_signin'),
     ]
 
     operations = [
