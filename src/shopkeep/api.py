@@ -13,7 +13,9 @@ from shopkeep.core.api_inputs import bound_api_inputs
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.middleware import is_out_of_range
 from shopkeep.customers.api import router as customers_router
+from shopkeep.customers.api_bans import router as customer_bans_router
 from shopkeep.delivery.api import router as delivery_router
+from shopkeep.delivery.api_adhoc import router as delivery_adhoc_router
 from shopkeep.delivery.api_agent import RateLimited
 from shopkeep.delivery.api_agent import router as agent_router
 from shopkeep.discord.api import router as discord_router
@@ -117,10 +119,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", store_router)
 api.add_router("/", catalog_router)
 api.add_router("/", customers_router)
+api.add_router("/", customer_bans_router)
 api.add_router("/", orders_router)
 api.add_router("/", subscriptions_router)
 api.add_router("/", disputes_router)
 api.add_router("/", delivery_router)
+api.add_router("/", delivery_adhoc_router)
 api.add_router("/agent", agent_router)
 api.add_router("/", payments_router)
 api.add_router("/", discord_router)

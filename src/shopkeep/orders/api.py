@@ -221,6 +221,8 @@ class OrderCreateIn(Schema):
     gift_card_code: str = Field("", max_length=40)
     vat_number: str = Field("", max_length=40)
     creator_code: str = Field("", max_length=40)
+    buyer_ip: str = Field("", max_length=45, description="The buyer's IP address, checked "
+                          "against the store's IP bans (a headless store knows it; we do not)")
     success_url: HttpUrl
     cancel_url: HttpUrl
 
@@ -268,7 +270,7 @@ def order_create_api(request: HttpRequest, payload: OrderCreateIn) -> JsonRespon
             billing_address=payload.billing_address.dict() if payload.billing_address
             else None, phone=payload.phone, coupon_code=payload.coupon_code,
             gift_card_code=payload.gift_card_code, vat_number=payload.vat_number,
-            creator_code=payload.creator_code)
+            creator_code=payload.creator_code, buyer_ip=payload.buyer_ip)
         url = checkout_start(order=order, success_url=payload.success_url,
                              cancel_url=payload.cancel_url)
         order.refresh_from_db()

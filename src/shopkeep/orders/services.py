@@ -21,10 +21,12 @@ from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import order_number, random_string
 from shopkeep.core.money import quantize
 from shopkeep.core.text import clean_line, has_control_chars
+from shopkeep.customers.bans import ban_check
 from shopkeep.customers.services import (
     CustomerInput,
     checkout_identity,
     clean_country,
+    clean_email,
     clean_name,
     customer_get_or_create,
     customer_record_paid_identity,
@@ -163,7 +165,7 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                          billing_address: dict | None = None, phone: str = "",
                          gateway: str = "", coupon_code: str = "",
                          gift_card_code: str = "", vat_number: str = "",
-                         creator_code: str = "") -> Order:
+                         creator_code: str = "", buyer_ip: str = "") -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
 
     Checkouts call ``payments.flows.order_create``, which also takes the payment of an order
@@ -200,6 +202,8 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
     # checkout, and the order freezes the identity it delivers to (issue 12).
     creator = creator_code_find(store=store, code=creator_code)
     typed = identity_of(store, customer)
+    # Before anything is written: a banned buyer leaves no customer row, hold or coupon use.
+    ban_check(store=store, email=clean_email(customer.email), identity=typed, ip=buyer_ip)
     name, country = clean_name(customer.name), clean_country(customer.country)
     buyer, _ = customer_get_or_create(store=store, data=customer)
     identity = checkout_identity(customer=buyer, typed=typed)

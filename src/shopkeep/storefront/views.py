@@ -235,7 +235,8 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 coupon_code=basket.coupon_code(request, store),
                 gift_card_code=data.get("gift_card_code", ""),
                 vat_number=data.get("vat_number", ""),
-                creator_code=data.get("creator_code", ""))
+                creator_code=data.get("creator_code", ""),
+                buyer_ip=request.META.get("REMOTE_ADDR", ""))
         except ServiceError as exc:
             # The service names the field it refused ("player_name", "billing_address.city",
             # "items" for basket-wide rules); unknown names become a message above the form.
