@@ -60,6 +60,7 @@ OTHER_MODULES = {"shopkeep.dashboard.views_commands",  # tests/dashboard/test_ad
                  "shopkeep.dashboard.views_platform_support",
                  "shopkeep.dashboard.views_webhooks",  # tests/webhooks/test_dashboard.py
                  "shopkeep.dashboard.views_promotions",  # tests/promotions/test_dashboard.py
+                 "shopkeep.dashboard.views_tiers",  # tests/promotions/test_tiers_dashboard.py
                  "shopkeep.dashboard.views_emails",  # tests/notifications/test_dashboard.py
                  "shopkeep.dashboard.views_builder",  # tests/dashboard/test_store_builder.py
                  "shopkeep.dashboard.views_tax",  # tests/orders/test_tax_dashboard.py
