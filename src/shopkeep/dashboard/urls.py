@@ -10,6 +10,7 @@ from shopkeep.dashboard import (
     views_orders,
     views_payments,
     views_servers,
+    views_signin,
     views_subscriptions,
 )
 from shopkeep.dashboard.urls_builder import urlpatterns as builder_urlpatterns
@@ -45,6 +46,12 @@ urlpatterns = [
          views_discord.product_discord_roles, name="product_discord_roles"),
     path("<slug:store_slug>/settings/payments/disconnect/", views_payments.payments_disconnect,
          name="payments_disconnect"),
+    path("<slug:store_slug>/settings/payments/paypal/", views_payments.payments_paypal,
+         name="payments_paypal"),
+    path("<slug:store_slug>/settings/payments/paypal/disconnect/",
+         views_payments.payments_paypal_disconnect, name="payments_paypal_disconnect"),
+    path("<slug:store_slug>/settings/sign-in/", views_signin.signin_settings_page,
+         name="signin_settings"),
     path("<slug:store_slug>/products/", views_catalog.product_list, name="products"),
     path("<slug:store_slug>/products/new/", views_catalog.product_create, name="product_create"),
     path("<slug:store_slug>/products/<int:product_id>/", views_catalog.product_edit,
