@@ -61,9 +61,12 @@ OTHER_MODULES = {"shopkeep.dashboard.views_analytics",  # tests/dashboard/test_a
                  "shopkeep.dashboard.views_platform_support",
                  "shopkeep.dashboard.views_webhooks",  # tests/webhooks/test_dashboard.py
                  "shopkeep.dashboard.views_promotions",  # tests/promotions/test_dashboard.py
+                 "shopkeep.dashboard.views_tiers",  # tests/promotions/test_tiers_dashboard.py
                  "shopkeep.dashboard.views_emails",  # tests/notifications/test_dashboard.py
                  "shopkeep.dashboard.views_builder",  # tests/dashboard/test_store_builder.py
-                 "shopkeep.dashboard.views_tax"}  # tests/orders/test_tax_dashboard.py
+                 "shopkeep.dashboard.views_tax",  # tests/orders/test_tax_dashboard.py
+                 "shopkeep.dashboard.views_discord",  # tests/dashboard/test_discord_views.py
+                 "shopkeep.dashboard.views_signin"}  # tests/signin/test_settings.py
 STORE_SCOPED = sorted(name for name, route in ROUTES.items() if route.args is not None)
 
 

@@ -107,6 +107,12 @@ def _promotions(store: Store, actor: Actor) -> None:
         name="Spring sale", kind="percent", value="15", starts_at=now,
         ends_at=now + timedelta(days=7), all_products=True))
     gift_card_issue(store=store, actor=actor, amount="25.00", note="Birthday present")
+    from shopkeep.promotions.tiers import TierGroupInput, tier_group_create
+    ranks = [make_product(store, name=f"{name} rank with a rather long name", price=price)
+             for name, price in (("VIP", "5.00"), ("MVP", "12.50"), ("Legend", "20.00"))]
+    tier_group_create(store=store, actor=actor, data=TierGroupInput(
+        name="Ranks on every server (long group name)", product_ids=[p.pk for p in ranks],
+        description="VIP < MVP < Legend"))
 
 
 def _first(model, **filters) -> Callable[[Store], object]:
@@ -151,6 +157,7 @@ def kwarg_values(*, dashboard: bool, view_name: str) -> dict[str, Callable[[Stor
         "coupon_id": _promo("Coupon"),
         "sale_id": _promo("Sale"),
         "card_id": _promo("GiftCard"),
+        "group_id": _promo("TierGroup"),
         "member_id": _first(Membership),
         "token_id": lambda s: None,  # POST-only
         "what": lambda s: "dispute",  # POST-only simulations

@@ -39,6 +39,8 @@ class Product(models.Model):
         DIGITAL = "digital", "One-time"
         SUBSCRIPTION = "subscription", "Subscription"
         DOWNLOAD = "download", "Digital download"
+        # Buying one issues a gift card for the product's price (docs/promotions.md).
+        GIFT_CARD = "gift_card", "Gift card"
 
     class Interval(models.TextChoices):
         WEEK = "week", "Weekly"

@@ -33,6 +33,18 @@ class ItemOut(Schema):
     unit_price: str
     total: str
     delivery_status: str
+    upgrade_credit: str = Field("0.00", description="A tier upgrade's credit, already taken "
+                                "off unit_price")
+    upgrade_from_item_id: int | None = Field(None, description="The order item of the lower "
+                                             "tier this one upgraded")
+
+    @staticmethod
+    def resolve_upgrade_credit(obj: OrderItem) -> str:
+        return money_str(obj.upgrade_credit, obj.order.currency)
+
+    @staticmethod
+    def resolve_upgrade_from_item_id(obj: OrderItem) -> int | None:
+        return obj.upgrade_from_id
 
     @staticmethod
     def resolve_unit_price(obj: OrderItem) -> str:

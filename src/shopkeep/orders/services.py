@@ -37,6 +37,12 @@ from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data, payment_failed_data
 from shopkeep.orders.tax import TaxResult, tax_compute
+from shopkeep.orders.upgrade_lines import (
+    Upgrade,
+    apply_upgrades,
+    claim_upgrades,
+    release_upgrades,
+)
 from shopkeep.payments.selectors import checkout_gateways
 from shopkeep.promotions import coupons, giftcards
 from shopkeep.promotions.creators import creator_code_find
@@ -123,7 +129,7 @@ def _apply_tax(quote: Quote, result: TaxResult) -> None:
 
 def order_quote(*, store: Store, lines: list[Line], coupon_code: str = "", email: str = "",
                 gift_card_code: str = "", country: str = "", region: str = "",
-                vat_number: str = "") -> Quote:
+                vat_number: str = "", upgrades: dict[int, Upgrade] | None = None) -> Quote:
     """What the basket costs right now, as the basket and checkout pages show it and as
     ``order_create`` will charge it. Unknown or unusable codes leave the price unchanged and
     say why (``coupon_message``, ``notes``)."""
@@ -131,6 +137,11 @@ def order_quote(*, store: Store, lines: list[Line], coupon_code: str = "", email
     products = {p.pk: p for p in Product.objects.on_sale().filter(store=store, pk__in=merged)}
     quote = price_lines(store=store, items=[(products[pid], q) for pid, q in merged.items()
                                             if pid in products])
+    if upgrades:
+        try:
+            apply_upgrades(quote=quote, upgrades=upgrades)
+        except ServiceError as exc:
+            quote.notes.append(exc.message)
     quote = coupons.coupon_apply(store=store, code=coupon_code, quote=quote, email=email)
     try:
         _apply_tax(quote, tax_compute(store=store, amount=quote.subtotal - quote.discount,
@@ -165,7 +176,8 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                          billing_address: dict | None = None, phone: str = "",
                          gateway: str = "", coupon_code: str = "",
                          gift_card_code: str = "", vat_number: str = "",
-                         creator_code: str = "", buyer_ip: str = "") -> Order:
+                         creator_code: str = "", buyer_ip: str = "",
+                         upgrades: dict[int, Upgrade] | None = None) -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
 
     Checkouts call ``payments.flows.order_create``, which also takes the payment of an order
@@ -219,6 +231,9 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
     now = timezone.now()
     quote = price_lines(store=store, items=[(products[pid], q) for pid, q in merged.items()],
                         at=now)
+    # Tier upgrades (worked out by payments/upgrades.py for this buyer) come off before the
+    # coupon, which then discounts what is left, as the basket showed it.
+    applied = apply_upgrades(quote=quote, upgrades=upgrades or {}, identity=identity)
     coupon = None
     if coupon_code:
         # A code that stopped applying between the basket and here refuses the order, so
@@ -269,6 +284,7 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                   list_price=line.list_price, sale_name=line.sale.name if line.sale else "",
                   total=quantize(line.total, store.currency))
         for line in quote.lines])
+    claim_upgrades(order=order, applied=applied)
     if coupon is not None:
         coupons.coupon_take(coupon=coupon, customer=buyer, order_number=order.order_number,
                             discount=quote.discount, quote=quote)
@@ -361,6 +377,7 @@ def order_payment_failed(*, store: Store, order_number: str, gateway: str, error
 def _release_promotions(order: Order) -> None:
     """An order that was never paid gives back its coupon use and its gift card debit."""
     coupons.coupon_release(store=order.store, order_number=order.order_number)
+    release_upgrades(order=order)
     if order.gift_card_id and order.gift_card_amount > 0:
         owed = giftcards.gift_card_debited_for(card_id=order.gift_card_id,
                                                order_number=order.order_number)

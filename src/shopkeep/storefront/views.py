@@ -23,6 +23,8 @@ from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, order_quote
 from shopkeep.payments.flows import checkout_start, order_create, subscription_cancel
+from shopkeep.payments.selectors import GATEWAY_LABELS, checkout_gateways
+from shopkeep.payments.upgrades import customer_by_email, upgrades_for
 from shopkeep.promotions.pricing import Quote
 from shopkeep.storefront import basket
 from shopkeep.storefront.forms import (
@@ -66,7 +68,7 @@ def _render(request: HttpRequest, store: Store, template: str, context: dict | N
 def home(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     products = list(Product.objects.on_sale().filter(store=store).select_related("category"))
-    prices = price_display(store=store, products=products)
+    prices = price_display(store=store, products=products, customer=_customer(request, store))
     for p in products:
         p.display = prices[p.pk]
     groups = [(c, [p for p in products if p.category_id == c.pk])
@@ -103,7 +105,8 @@ def product_page(request: HttpRequest, store_slug: str, product_slug: str) -> Ht
     store = _store(store_slug)
     product = get_object_or_404(Product.objects.on_sale().select_related("category"),
                                 store=store, slug=product_slug)
-    product.display = price_display(store=store, products=[product])[product.pk]
+    product.display = price_display(store=store, products=[product],
+                                    customer=_customer(request, store))[product.pk]
     form = AddToBasketForm(request.POST or None, initial={"quantity": 1})
     if request.method == "POST" and not _same_origin(request):
         return HttpResponseForbidden("Cross-site request refused.")
@@ -148,11 +151,18 @@ def basket_add(request: HttpRequest, store_slug: str) -> HttpResponse:
 def _quote(request: HttpRequest, store: Store, lines: list, *, email: str = "",
            gift_card_code: str = "", country: str = "", region: str = "",
            vat_number: str = "") -> Quote:
+    # An upgrade price is the signed-in customer's; checkout works it out again from the
+    # e-mail the buyer gives (payments.flows.order_create).
+    customer = _customer(request, store)
+    if customer is None and email:
+        customer = customer_by_email(store=store, email=email)
+    found = upgrades_for(store=store, customer=customer,
+                         product_ids=[line.product.pk for line in lines])
     return order_quote(store=store, lines=[Line(line.product.pk, line.quantity)
                                            for line in lines],
                        coupon_code=basket.coupon_code(request, store), email=email,
                        gift_card_code=gift_card_code, country=country[:2],
-                       region=region[:64], vat_number=vat_number[:40])
+                       region=region[:64], vat_number=vat_number[:40], upgrades=found)
 
 
 @open_store
@@ -214,7 +224,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
     signin = checkout_signin(request, store, [line.product for line in lines])
     form = CheckoutForm(request.POST or None, player_label=identity_label(store.game),
                         steam_id=signin.verified.get("steam", {}).get("id", "")
-                        if store.game in STEAM_GAMES else "")
+                        if store.game in STEAM_GAMES else "",
+                        gateways=[(g, GATEWAY_LABELS.get(g, g))
+                                  for g in checkout_gateways(store=store)])
     if request.method == "POST" and form.is_valid() and signin.missing:
         form.add_error(None, signin.missing_message)
     if request.method == "POST" and form.is_valid():
@@ -236,6 +248,7 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 gift_card_code=data.get("gift_card_code", ""),
                 vat_number=data.get("vat_number", ""),
                 creator_code=data.get("creator_code", ""),
+                gateway=data.get("gateway", ""),
                 buyer_ip=request.META.get("REMOTE_ADDR", ""))
         except ServiceError as exc:
             # The service names the field it refused ("player_name", "billing_address.city",
