@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('support', '0003_guides_only_what_exists'),
+        ('support', '0004_discord_guide_back'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
