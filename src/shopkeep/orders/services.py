@@ -162,7 +162,7 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                          billing_address: dict | None = None, phone: str = "",
                          gateway: str = "", coupon_code: str = "",
                          gift_card_code: str = "", vat_number: str = "",
-                         creator_code: str = "") -> Order:
+                         creator_code: str = "", show_in_widgets: bool = False) -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
 
     Checkouts call ``payments.flows.order_create``, which also takes the payment of an order
@@ -237,6 +237,7 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                   tax_region=taxed.region if taxed.rate else "",
                   vat_number=taxed.vat_number, reverse_charge=taxed.reverse_charge,
                   creator_code=creator.code if creator else "",
+                  show_in_widgets=show_in_widgets is True,
                   total=total, payment_gateway=gateway, is_test_order=store.test_mode,
                   reserved_until=now + RESERVATION, created_at=now, updated_at=now)
     order.freeze_identity(identity)

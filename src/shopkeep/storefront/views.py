@@ -35,7 +35,13 @@ from shopkeep.storefront.forms import (
 )
 from shopkeep.storefront.order_view import order_view
 from shopkeep.storefront.pricing import price_display, product_delivery, product_jsonld
-from shopkeep.storefront.shop import cached_page, open_store, render_page, shop_store
+from shopkeep.storefront.shop import (
+    cached_page,
+    open_store,
+    render_page,
+    shop_for,
+    shop_store,
+)
 from shopkeep.storefront.tasks import send_login_link
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
@@ -207,6 +213,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
         messages.info(request, "Your basket is empty.")
         return redirect("storefront:home", store_slug=store.slug)
     form = CheckoutForm(request.POST or None, player_label=identity_label(store.game))
+    widgets = shop_for(request, store).look.widgets
+    if not (widgets["recent_purchases"] or widgets["top_customer"]):
+        del form.fields["show_in_widgets"]  # nothing would show the buyer: do not ask
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -218,7 +227,8 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 coupon_code=basket.coupon_code(request, store),
                 gift_card_code=data.get("gift_card_code", ""),
                 vat_number=data.get("vat_number", ""),
-                creator_code=data.get("creator_code", ""))
+                creator_code=data.get("creator_code", ""),
+                show_in_widgets=bool(data.get("show_in_widgets")))
         except ServiceError as exc:
             # The service names the field it refused ("player_name", "billing_address.city",
             # "items" for basket-wide rules); unknown names become a message above the form.
