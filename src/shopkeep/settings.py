@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "shopkeep.notifications",
     "shopkeep.platform",
     "shopkeep.themes",
+    "shopkeep.signin",
     # Bundled themes; the operator may install more (SHOPKEEP_EXTRA_THEMES, docs/themes.md).
     "shopkeep.themes.default",
     "shopkeep.themes.midnight",
@@ -167,6 +168,7 @@ TEMPLATES = [
                 "shopkeep.core.context_processors.site",
                 "shopkeep.dashboard.context_processors.dashboard",
                 "shopkeep.webhooks.context_processors.banner",
+                "shopkeep.platform.context_processors.status_banner",
             ],
         },
     }
@@ -275,6 +277,25 @@ PAYPAL_API_BASE = env_str("SHOPKEEP_PAYPAL_API_BASE", "").rstrip("/")
 PAYPAL_SANDBOX_API_BASE = "https://api-m.sandbox.paypal.com"
 PAYPAL_LIVE_API_BASE = "https://api-m.paypal.com"
 PAYPAL_TIMEOUT_SECONDS = env_int("SHOPKEEP_PAYPAL_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
+
+# Customer sign-in with Discord and Steam (docs/steam.md, docs/discord.md "Sign in with
+# Discord"). The platform's own Discord application (a store may configure its own under
+# Settings > Sign-in) and the Steam Web API key that reads the player's persona name. The
+# base URLs exist so tests can point the real client libraries at local fakes.
+DISCORD_CLIENT_ID = env_str("SHOPKEEP_DISCORD_CLIENT_ID", "")
+DISCORD_CLIENT_SECRET = env_str("SHOPKEEP_DISCORD_CLIENT_SECRET", "")
+DISCORD_OAUTH_AUTHORIZE_URL = env_str("SHOPKEEP_DISCORD_OAUTH_AUTHORIZE_URL",
+                                      "https://discord.com/oauth2/authorize")
+DISCORD_OAUTH_API_BASE = env_str("SHOPKEEP_DISCORD_OAUTH_API_BASE",
+                                 "https://discord.com/api/v10").rstrip("/")
+STEAM_API_KEY = env_str("SHOPKEEP_STEAM_API_KEY", "")
+STEAM_OPENID_URL = env_str("SHOPKEEP_STEAM_OPENID_URL",
+                           "https://steamcommunity.com/openid").rstrip("/")
+STEAM_API_BASE = env_str("SHOPKEEP_STEAM_API_BASE", "https://api.steampowered.com").rstrip("/")
+SIGNIN_TIMEOUT_SECONDS = env_int("SHOPKEEP_SIGNIN_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+if bool(DISCORD_CLIENT_ID) != bool(DISCORD_CLIENT_SECRET):
+    raise ImproperlyConfigured("SHOPKEEP_DISCORD_CLIENT_ID and SHOPKEEP_DISCORD_CLIENT_SECRET "
+                               "are set together or not at all")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

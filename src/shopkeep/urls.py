@@ -15,6 +15,7 @@ from shopkeep.platform.collector import metrics_view
 from shopkeep.storefront import views as storefront_views
 from shopkeep.storefront import views_extra as storefront_extra
 from shopkeep.storefront import views_pay as storefront_pay
+from shopkeep.storefront import views_signin as storefront_signin
 from shopkeep.support import views as support_views
 from shopkeep.themes import views as themes_views
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    path("status/", include("shopkeep.platform.urls")),
     path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("shopkeep.dashboard.urls")),
@@ -35,6 +37,9 @@ urlpatterns = [
     path("pay/", include("shopkeep.payments.urls")),
     path("discord/", include("shopkeep.discord.urls")),
     path("s/", include("shopkeep.storefront.urls")),
+    # Discord's redirect URI: one for every store (docs/discord.md, "Sign in with Discord").
+    path("signin/discord/callback/", storefront_signin.discord_callback,
+         name="signin_discord_callback"),
     path("media/product-images/<str:name>", storefront_views.product_image,
          name="product_image"),
     path("media/store-images/<str:name>", storefront_extra.store_image, name="store_image"),

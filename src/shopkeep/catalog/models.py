@@ -39,6 +39,8 @@ class Product(models.Model):
         DIGITAL = "digital", "One-time"
         SUBSCRIPTION = "subscription", "Subscription"
         DOWNLOAD = "download", "Digital download"
+        # Buying one issues a gift card for the product's price (docs/promotions.md).
+        GIFT_CARD = "gift_card", "Gift card"
 
     class Interval(models.TextChoices):
         WEEK = "week", "Weekly"
@@ -64,6 +66,10 @@ class Product(models.Model):
     stock_enabled = models.BooleanField(default=False)
     stock_quantity = models.PositiveIntegerField(null=True, blank=True)
     sort_order = models.IntegerField(default=0)
+    # The buyer must sign in with the provider before checkout, so the id a delivery needs
+    # comes from Discord or Steam and not from a typed field (catalog.selectors.required_signins).
+    requires_discord_signin = models.BooleanField(default=False)
+    requires_steam_signin = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)

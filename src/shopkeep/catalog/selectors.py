@@ -45,3 +45,18 @@ def gives_discord_role(*, product: Product) -> bool:
     """Buying it adds a Discord role: checkout needs the buyer's Discord account."""
     return DeliveryAction.objects.filter(product=product, kind=_ROLE,
                                          trigger=DeliveryAction.Trigger.PURCHASE).exists()
+
+
+SIGNIN_PROVIDERS = ("discord", "steam")
+
+
+def required_signins(product: Product) -> frozenset[str]:
+    """The sign-ins (``"discord"``, ``"steam"``) a buyer needs before this product can be
+    checked out: the ones the owner ticked, and Discord for a product that gives a Discord
+    role (the role is assigned to the account signed in). Every checkout path asks here."""
+    required = set()
+    if product.requires_discord_signin or gives_discord_role(product=product):
+        required.add("discord")
+    if product.requires_steam_signin:
+        required.add("steam")
+    return frozenset(required)

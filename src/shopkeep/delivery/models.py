@@ -145,9 +145,26 @@ class DeliveryCommand(models.Model):
     # NULL for Discord commands (no game server involved).
     server = models.ForeignKey(GameServer, null=True, blank=True, on_delete=models.PROTECT,
                                related_name="commands")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="delivery_commands")
-    order_item = models.ForeignKey(OrderItem, on_delete=models.CASCADE,
+
+    class Origin(models.TextChoices):
+        ORDER = "order"  # queued by a payment, refund, dispute or subscription end
+        TEST = "test"  # "Send test command": no order, no customer, a test player
+        MANUAL = "manual"  # the owner's manual delivery for a customer, with a reason
+
+    # NULL for test and manual commands (origin != "order"): nothing was bought.
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="delivery_commands")
+    order_item = models.ForeignKey(OrderItem, null=True, blank=True, on_delete=models.CASCADE,
                                    related_name="delivery_commands")
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.ORDER)
+    # Manual deliveries: whom for and why (the audit row carries the same); a manual delivery
+    # of a product also names the product.
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    product = models.ForeignKey("catalog.Product", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    requested_by = models.CharField(max_length=200, blank=True)
     action = models.ForeignKey(DeliveryAction, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
     # Makes queueing idempotent: (cause, item, action, command index, server, unit) once.
@@ -196,6 +213,7 @@ class DeliveryCommand(models.Model):
             models.Index(fields=["order", "status"]),
             models.Index(fields=["store", "status", "-id"]),
             models.Index(fields=["kind", "status", "execute_after"]),
+            models.Index(fields=["customer", "-id"]),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +222,23 @@ class DeliveryCommand(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def is_test(self) -> bool:
+        return self.origin == self.Origin.TEST
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.FAILED,
+                               self.Status.CANCELLED, self.Status.NEEDS_REVIEW)
+
+    @property
+    def product_label(self) -> str:
+        if self.order_item_id:
+            return self.order_item.product_name
+        if self.product_id:
+            return self.product.name
+        return "test command" if self.is_test else "manual command"
 
     def rendered(self) -> str:
         """The text the agent runs, for people reading the log (never sent to the agent)."""

@@ -223,6 +223,21 @@ def on_subscription_ended(*, order: Order, subscription_id: int,
                       identity=identity)
 
 
+def on_tier_replaced(*, order: Order, item: OrderItem, cause: str,
+                     actor: str) -> list[DeliveryCommand]:
+    """A one-time tier upgraded to a higher one: its purchase commands that have not run are
+    cancelled and its refund commands (the owner's "take the rank away") are queued, before
+    the caller queues the higher tier's purchase commands."""
+    received = _received(item)
+    reason = "upgraded to a higher tier before delivery"
+    _cancel(Cmd.objects.filter(order_item=item, type=Cmd.Type.PURCHASE, status__in=Cmd.OPEN),
+            reason=reason, actor=actor)
+    created = (queue_commands(order=order, trigger="refund", cause=cause, items=[item],
+                              actor=actor) if received else [])
+    refresh_order(order=order, emit_events=False)
+    return created
+
+
 def _take_back(*, order: Order, trigger: str, cause: str, reason: str,
                actor: str, identity: PlayerIdentity | None = None) -> list[DeliveryCommand]:
     # Decided before cancelling: a purchase awaiting review may have run, so its item counts

@@ -54,6 +54,8 @@ class SandboxSession(models.Model):
     cancel_url = models.CharField(max_length=500)
     subscription_interval = models.CharField(max_length=8, blank=True)
     trial_days = models.PositiveIntegerField(default=0)
+    # Taken off the first payment only; the subscription renews at amount + this.
+    first_period_credit_minor = models.BigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
 

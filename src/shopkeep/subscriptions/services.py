@@ -69,7 +69,9 @@ def subscription_start(*, order: Order, notice: Notice) -> Subscription | None:
         payment_gateway=order.payment_gateway,
         gateway_subscription_id=notice.subscription_id,
         gateway_customer_id=notice.customer_id, gateway_plan_id=notice.plan_id,
-        quantity=item.quantity, amount=item.unit_price, currency=order.currency,
+        # An upgrade's credit lowers the first payment only: renewals are at the full price.
+        quantity=item.quantity, amount=item.unit_price + item.upgrade_credit,
+        currency=order.currency,
         billing_interval=product.billing_interval, current_period_start=start,
         current_period_end=notice.period_end,
         trial_starts_at=start if trial else None,

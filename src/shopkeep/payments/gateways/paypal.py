@@ -252,6 +252,11 @@ class PayPalGateway:
                             return_url: str) -> CheckoutStart:
         terms = request.subscription
         assert terms is not None
+        if request.first_period_credit_minor:
+            # A PayPal plan bills one price every cycle; a cheaper first cycle would need a
+            # plan per upgrade (not built). Refused rather than billed at the wrong price.
+            raise GatewayError("upgrade_unsupported", "A subscription upgrade with a credit "
+                               "cannot be paid with PayPal yet; choose another payment method.")
         api = self.api
         if earlier:
             try:
