@@ -18,6 +18,8 @@ _VERB_FIXES = {"delivery_actions_set": "changed the commands of",
                "role_changed": "changed the role of", "settings_updated": "changed the settings of",
                "plan_changed": "changed the plan of", "stripe_connected": "connected Stripe to",
                "stripe_disconnected": "disconnected Stripe from",
+               "paypal_connected": "connected PayPal to",
+               "paypal_disconnected": "disconnected PayPal from",
                "marked_delivered": "marked as delivered", "run_again": "ran again",
                "check_requested": "asked for a check of"}
 _MAX_VALUE = 80
