@@ -67,7 +67,7 @@ def _isolated_settings(settings, tmp_path) -> None:
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path / "media")}}}
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "shopkeep.core.tasks_backend.DatabaseBackend"}}
 
 
 @pytest.fixture(autouse=True)

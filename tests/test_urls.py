@@ -51,7 +51,8 @@ ROUTES: dict[str, Route] = {
 }
 
 # Routes served by other modules, each with its own outsider tests (tests/dashboard/...).
-OTHER_MODULES = {"shopkeep.dashboard.views_catalog", "shopkeep.dashboard.views_customers",
+OTHER_MODULES = {"shopkeep.dashboard.views_commands",  # tests/dashboard/test_adhoc_views.py
+                 "shopkeep.dashboard.views_catalog", "shopkeep.dashboard.views_customers",
                  "shopkeep.dashboard.views_orders", "shopkeep.dashboard.views_subscriptions",
                  "shopkeep.dashboard.views_payments", "shopkeep.dashboard.views_servers",
                  # tests/support/test_permissions.py
@@ -59,9 +60,11 @@ OTHER_MODULES = {"shopkeep.dashboard.views_catalog", "shopkeep.dashboard.views_c
                  "shopkeep.dashboard.views_platform_support",
                  "shopkeep.dashboard.views_webhooks",  # tests/webhooks/test_dashboard.py
                  "shopkeep.dashboard.views_promotions",  # tests/promotions/test_dashboard.py
+                 "shopkeep.dashboard.views_tiers",  # tests/promotions/test_tiers_dashboard.py
                  "shopkeep.dashboard.views_emails",  # tests/notifications/test_dashboard.py
                  "shopkeep.dashboard.views_builder",  # tests/dashboard/test_store_builder.py
-                 "shopkeep.dashboard.views_tax"}  # tests/orders/test_tax_dashboard.py
+                 "shopkeep.dashboard.views_tax",  # tests/orders/test_tax_dashboard.py
+                 "shopkeep.dashboard.views_discord"}  # tests/dashboard/test_discord_views.py
 STORE_SCOPED = sorted(name for name, route in ROUTES.items() if route.args is not None)
 
 

@@ -13,15 +13,19 @@ from shopkeep.core.api_inputs import bound_api_inputs
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.middleware import is_out_of_range
 from shopkeep.customers.api import router as customers_router
+from shopkeep.customers.api_bans import router as customer_bans_router
 from shopkeep.delivery.api import router as delivery_router
+from shopkeep.delivery.api_adhoc import router as delivery_adhoc_router
 from shopkeep.delivery.api_agent import RateLimited
 from shopkeep.delivery.api_agent import router as agent_router
+from shopkeep.discord.api import router as discord_router
 from shopkeep.disputes.api import router as disputes_router
 from shopkeep.orders.api import router as orders_router
 from shopkeep.orders.api_creators import router as creators_report_router
 from shopkeep.orders.api_tax import router as tax_router
 from shopkeep.payments.api import router as payments_router
 from shopkeep.promotions.api import router as promotions_router
+from shopkeep.promotions.api_tiers import router as tiers_router
 from shopkeep.stores.api import router as store_router
 from shopkeep.stores.api_auth import InsufficientScope
 from shopkeep.subscriptions.api import router as subscriptions_router
@@ -115,16 +119,20 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", store_router)
 api.add_router("/", catalog_router)
 api.add_router("/", customers_router)
+api.add_router("/", customer_bans_router)
 api.add_router("/", orders_router)
 api.add_router("/", subscriptions_router)
 api.add_router("/", disputes_router)
 api.add_router("/", delivery_router)
+api.add_router("/", delivery_adhoc_router)
 api.add_router("/agent", agent_router)
 api.add_router("/", payments_router)
+api.add_router("/", discord_router)
 api.add_router("/", support_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", creators_report_router)
 api.add_router("/", promotions_router)
+api.add_router("/", tiers_router)
 api.add_router("/", tax_router)
 
 # Last, after every router: bound every integer and decimal input (core/api_inputs.py).

@@ -1,3 +1,4 @@
+import atexit
 import os
 
 from django.core.asgi import get_asgi_application
@@ -15,3 +16,10 @@ from shopkeep.delivery.fastpath import AgentFastPath  # noqa: E402  (needs Djang
 # lean agent path answers idle agent polls from memory and hands every other request to
 # Django unchanged (see delivery/fastpath.py).
 application = BodyLimitMiddleware(AgentFastPath(django_application))
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    from prometheus_client import multiprocess
+
+    # A web process that exits cleanly takes its live gauges (held long-polls) with it; its
+    # counters stay, as Prometheus expects of counters.
+    atexit.register(multiprocess.mark_process_dead, os.getpid())

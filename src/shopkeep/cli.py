@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,6 +80,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     from asgiref.sync import sync_to_async
     from django.db import connections
 
+    from shopkeep.core.heartbeat import Beater
     from shopkeep.webhooks.dispatcher import Dispatcher
 
     async def main() -> None:
@@ -87,6 +89,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         dispatcher = Dispatcher(per_endpoint=args.per_endpoint, poll_interval=args.poll)
+        dispatcher.beater = Beater("dispatcher")
         try:
             await dispatcher.run(stop=stop, until_idle=args.until_idle)
         finally:
@@ -186,6 +189,22 @@ def _warn_per_process_cache(workers: int) -> None:
         print(warning, file=sys.stderr, flush=True)
 
 
+def metrics_env(workers: int) -> dict[str, str]:
+    """The web server's environment. Several web processes count into one directory of
+    prometheus-client's multiprocess files, emptied at every start (files of processes from
+    a previous run would be summed in); one process keeps its counts in memory."""
+    env = dict(os.environ)
+    if workers > 1 and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        from django.conf import settings
+
+        directory = settings.VAR_DIR / "metrics"
+        if directory.exists():
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return env
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from shopkeep.conf import bind_origin
 
@@ -205,7 +224,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _warn_per_process_cache(args.workers)
     server = subprocess.Popen(uvicorn_argv(  # noqa: S603
         host=args.host, port=args.port, workers=args.workers,
-        forwarded_allow_ips=args.forwarded_allow_ips))
+        forwarded_allow_ips=args.forwarded_allow_ips), env=metrics_env(args.workers))
     children.append(server)
     extras = _start_demo_agent() if args.demo_agent else []
     print(f"Shopkeep listening on {os.environ['SHOPKEEP_SERVE_ORIGIN']} "

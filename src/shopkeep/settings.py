@@ -116,10 +116,13 @@ INSTALLED_APPS = [
     "shopkeep.subscriptions",
     "shopkeep.disputes",
     "shopkeep.delivery",
+    "shopkeep.discord",
     "shopkeep.support",
     "shopkeep.webhooks",
     "shopkeep.notifications",
+    "shopkeep.platform",
     "shopkeep.themes",
+    "shopkeep.signin",
     # Bundled themes; the operator may install more (SHOPKEEP_EXTRA_THEMES, docs/themes.md).
     "shopkeep.themes.default",
     "shopkeep.themes.midnight",
@@ -131,6 +134,8 @@ INSTALLED_APPS = [
 
 # Every middleware here is async-capable, so ASGI requests never hop to a thread per request.
 MIDDLEWARE = [
+    # Outermost: the request id and the HTTP metrics cover the whole stack (core/observability).
+    "shopkeep.core.observability.ObservabilityMiddleware",
     # First: store hosts are routed (and custom domains validated) before get_host() runs.
     "shopkeep.themes.hosts.StoreHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -163,6 +168,7 @@ TEMPLATES = [
                 "shopkeep.core.context_processors.site",
                 "shopkeep.dashboard.context_processors.dashboard",
                 "shopkeep.webhooks.context_processors.banner",
+                "shopkeep.platform.context_processors.status_banner",
             ],
         },
     }
@@ -243,7 +249,7 @@ TASKS = {
         "BACKEND": (
             "django_tasks.backends.immediate.ImmediateBackend"
             if env_bool("SHOPKEEP_TASKS_IMMEDIATE", default=False)
-            else "django_tasks_db.DatabaseBackend"
+            else "shopkeep.core.tasks_backend.DatabaseBackend"
         ),
     }
 }
@@ -261,7 +267,35 @@ TASK_MAX_ATTEMPTS = env_int("SHOPKEEP_TASK_MAX_ATTEMPTS", 5, minimum=1, maximum=
 PAYMENT_ENCRYPTION_KEYS = env_list("SHOPKEEP_PAYMENT_ENCRYPTION_KEYS")
 # Where the stripe library sends API calls; tests point it at a local fake.
 STRIPE_API_BASE = env_str("SHOPKEEP_STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+# Discord's REST API (docs/discord.md); tests point it at a local fake.
+DISCORD_API_BASE = env_str("SHOPKEEP_DISCORD_API_BASE",
+                           "https://discord.com/api/v10").rstrip("/")
 STRIPE_TIMEOUT_SECONDS = env_int("SHOPKEEP_STRIPE_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
+# PayPal's REST API: each connection is sandbox or live and goes to that mode's host; tests
+# and the demo point both at the local fake with SHOPKEEP_PAYPAL_API_BASE.
+PAYPAL_API_BASE = env_str("SHOPKEEP_PAYPAL_API_BASE", "").rstrip("/")
+PAYPAL_SANDBOX_API_BASE = "https://api-m.sandbox.paypal.com"
+PAYPAL_LIVE_API_BASE = "https://api-m.paypal.com"
+PAYPAL_TIMEOUT_SECONDS = env_int("SHOPKEEP_PAYPAL_TIMEOUT_SECONDS", 20, minimum=1, maximum=120)
+
+# Customer sign-in with Discord and Steam (docs/steam.md, docs/discord.md "Sign in with
+# Discord"). The platform's own Discord application (a store may configure its own under
+# Settings > Sign-in) and the Steam Web API key that reads the player's persona name. The
+# base URLs exist so tests can point the real client libraries at local fakes.
+DISCORD_CLIENT_ID = env_str("SHOPKEEP_DISCORD_CLIENT_ID", "")
+DISCORD_CLIENT_SECRET = env_str("SHOPKEEP_DISCORD_CLIENT_SECRET", "")
+DISCORD_OAUTH_AUTHORIZE_URL = env_str("SHOPKEEP_DISCORD_OAUTH_AUTHORIZE_URL",
+                                      "https://discord.com/oauth2/authorize")
+DISCORD_OAUTH_API_BASE = env_str("SHOPKEEP_DISCORD_OAUTH_API_BASE",
+                                 "https://discord.com/api/v10").rstrip("/")
+STEAM_API_KEY = env_str("SHOPKEEP_STEAM_API_KEY", "")
+STEAM_OPENID_URL = env_str("SHOPKEEP_STEAM_OPENID_URL",
+                           "https://steamcommunity.com/openid").rstrip("/")
+STEAM_API_BASE = env_str("SHOPKEEP_STEAM_API_BASE", "https://api.steampowered.com").rstrip("/")
+SIGNIN_TIMEOUT_SECONDS = env_int("SHOPKEEP_SIGNIN_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+if bool(DISCORD_CLIENT_ID) != bool(DISCORD_CLIENT_SECRET):
+    raise ImproperlyConfigured("SHOPKEEP_DISCORD_CLIENT_ID and SHOPKEEP_DISCORD_CLIENT_SECRET "
+                               "are set together or not at all")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -316,11 +350,22 @@ WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("SHOPKEEP_WEBHOOK_PER_ENDPOINT", 8,
 # Request bodies are capped here; features with uploads raise it for their own views.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
+# Metrics (docs/operations.md#metrics): with a token /metrics wants it as a bearer token
+# everywhere; without one it answers loopback clients only, and never in production.
+SHOPKEEP_METRICS_TOKEN = env_str("SHOPKEEP_METRICS_TOKEN", "")
+if SHOPKEEP_METRICS_TOKEN and len(SHOPKEEP_METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("SHOPKEEP_METRICS_TOKEN must be at least 24 characters "
+                               "(it is the only lock on /metrics)")
+
+LOG_FORMAT = env_choice("SHOPKEEP_LOG_FORMAT", ("plain", "json"), "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "shopkeep.core.requestid.ContextFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "shopkeep.core.requestid.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env_str("SHOPKEEP_LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"},
                 # httpx logs every webhook request at INFO; attempts are in the database.

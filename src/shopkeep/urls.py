@@ -11,9 +11,11 @@ from django.views.generic.base import RedirectView
 
 from shopkeep.api import api
 from shopkeep.core import views as core_views
+from shopkeep.platform.collector import metrics_view
 from shopkeep.storefront import views as storefront_views
 from shopkeep.storefront import views_extra as storefront_extra
 from shopkeep.storefront import views_pay as storefront_pay
+from shopkeep.storefront import views_signin as storefront_signin
 from shopkeep.support import views as support_views
 from shopkeep.themes import views as themes_views
 
@@ -24,6 +26,8 @@ urlpatterns = [
          name="favicon"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("status/", include("shopkeep.platform.urls")),
     path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("shopkeep.dashboard.urls")),
@@ -31,7 +35,11 @@ urlpatterns = [
     # The sandbox's hosted page in the store's theme (same path and name as in payments).
     path("pay/sandbox/<str:session_id>/", storefront_pay.sandbox_pay_branded),
     path("pay/", include("shopkeep.payments.urls")),
+    path("discord/", include("shopkeep.discord.urls")),
     path("s/", include("shopkeep.storefront.urls")),
+    # Discord's redirect URI: one for every store (docs/discord.md, "Sign in with Discord").
+    path("signin/discord/callback/", storefront_signin.discord_callback,
+         name="signin_discord_callback"),
     path("media/product-images/<str:name>", storefront_views.product_image,
          name="product_image"),
     path("media/store-images/<str:name>", storefront_extra.store_image, name="store_image"),

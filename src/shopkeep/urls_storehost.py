@@ -7,12 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from shopkeep.storefront import views as storefront_views
-from shopkeep.storefront import views_extra, views_pay
+from shopkeep.storefront import views_extra, views_pay, views_signin
 
 urlpatterns = [
     path("", include("shopkeep.storefront.urls")),
     path("pay/sandbox/<str:session_id>/", views_pay.sandbox_pay_branded),
     path("pay/", include("shopkeep.payments.urls")),
+    path("signin/discord/callback/", views_signin.discord_callback,
+         name="signin_discord_callback"),
     path("media/product-images/<str:name>", storefront_views.product_image,
          name="product_image"),
     path("media/store-images/<str:name>", views_extra.store_image, name="store_image"),

@@ -11,7 +11,7 @@ from django.urls import URLPattern
 from django.utils import timezone
 
 from shopkeep.catalog.models import Category, Product
-from shopkeep.customers.models import Customer
+from shopkeep.customers.models import Customer, CustomerBan
 from shopkeep.delivery.models import DeliveryCommand, GameServer
 from shopkeep.demo import DEMO_SLUG, demo_seed
 from shopkeep.orders.models import Order
@@ -47,11 +47,46 @@ def build_world(capture) -> dict:
     from shopkeep.delivery.services import server_create
     from shopkeep.webhooks.queue import fanout
 
-    server_create(store=store, actor=actor, name="Survival server with a long name (EU-West 1)",
-                  game="minecraft")
+    server, _, _ = server_create(store=store, actor=actor,
+                                 name="Survival server with a long name (EU-West 1)",
+                                 game="minecraft")
+    _cockpit(store, actor, server, long_mail)
     fanout(now=timezone.now())  # the dispatcher's first step: events become deliveries
     _promotions(store, actor)
+    _status_incident()
     return {"store": store, "owner": owner, "endpoint": endpoint, **result}
+
+
+def _cockpit(store: Store, actor: Actor, server: GameServer, email: str) -> None:
+    """A test command, a manual delivery, a note and a ban, so those pages show rows."""
+    from shopkeep.customers import bans, notes
+    from shopkeep.delivery import adhoc
+
+    adhoc.command_send_test(store=store, actor=actor, server=server,
+                            command="tellraw {player} a long test message for the layout walk",
+                            player_name="Notch")
+    customer = Customer.objects.get(store=store, email=email)
+    adhoc.manual_command_send(store=store, actor=actor, customer=customer, server=server,
+                              command="give {player} diamond_sword 1",
+                              reason="Lost their sword in the crash of the 3rd; compensation")
+    notes.note_add(store=store, actor=actor, customer=customer,
+                   body="Asked about refunds twice; prefers Discord over e-mail.")
+    bans.ban_create(store=store, actor=actor, kind="ip", value="203.0.113.77",
+                    reason="Card testing from this address", customer=None)
+
+
+def _status_incident() -> None:
+    from shopkeep.platform.status_services import incident_create, incident_post_update
+
+    incident = incident_create(
+        actor=Actor.system(), kind="incident", impact="degraded",
+        components=["checkout", "webhooks", "delivery_api"], status_value="investigating",
+        title="Payments from one card network fail intermittently in the European region",
+        body="Some card payments are declined with a network timeout; retrying usually "
+             "works. https://status.example.com/a/very/long/link/that/must/wrap/somewhere",
+        notify=False)
+    incident_post_update(actor=Actor.system(), incident_id=incident.pk,
+                         status_value="resolved", body="Resolved.", notify=False)
 
 
 def _promotions(store: Store, actor: Actor) -> None:
@@ -72,6 +107,12 @@ def _promotions(store: Store, actor: Actor) -> None:
         name="Spring sale", kind="percent", value="15", starts_at=now,
         ends_at=now + timedelta(days=7), all_products=True))
     gift_card_issue(store=store, actor=actor, amount="25.00", note="Birthday present")
+    from shopkeep.promotions.tiers import TierGroupInput, tier_group_create
+    ranks = [make_product(store, name=f"{name} rank with a rather long name", price=price)
+             for name, price in (("VIP", "5.00"), ("MVP", "12.50"), ("Legend", "20.00"))]
+    tier_group_create(store=store, actor=actor, data=TierGroupInput(
+        name="Ranks on every server (long group name)", product_ids=[p.pk for p in ranks],
+        description="VIP < MVP < Legend"))
 
 
 def _first(model, **filters) -> Callable[[Store], object]:
@@ -116,15 +157,29 @@ def kwarg_values(*, dashboard: bool, view_name: str) -> dict[str, Callable[[Stor
         "coupon_id": _promo("Coupon"),
         "sale_id": _promo("Sale"),
         "card_id": _promo("GiftCard"),
+        "group_id": _promo("TierGroup"),
         "member_id": _first(Membership),
         "token_id": lambda s: None,  # POST-only
         "what": lambda s: "dispute",  # POST-only simulations
-        "command_id": _first(DeliveryCommand),  # POST-only actions
+        # Order-less first: the test/manual command page shows only those (order actions on
+        # commands are POST-only and answer 405 whatever the id).
+        "command_id": lambda s: (_first(DeliveryCommand, order__isnull=True)(s)
+                                 or _first(DeliveryCommand)(s)),
+        "decision": lambda s: "mark-delivered",  # POST-only
+        "ban_id": _first(CustomerBan),  # POST-only
         "attachment_id": lambda s: None,  # downloads, not pages
         "kind": lambda s: None,  # e-mail previews: the mail itself, framed by the e-mails page
         "fmt": lambda s: None,
-        "page_id": _store_page,  # storefront Markdown pages; the demo has none yet
+        "page_id": _store_page,
+        "incident_id": lambda s: _incident_pk(),  # storefront Markdown pages; the demo has none yet
     }
+
+
+def _incident_pk():
+    from shopkeep.platform.models import Incident
+
+    row = Incident.objects.order_by("pk").first()
+    return row.pk if row else None
 
 
 def route_url(pattern: URLPattern, prefix: str, store: Store) -> str | None:

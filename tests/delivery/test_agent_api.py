@@ -49,7 +49,7 @@ def test_pending_lists_the_command_in_the_documented_shape(paid):
         "order": {"id": order.pk, "order_number": order.order_number},
         "product": {"id": paid["product"].pk, "name": "VIP Rank"},
         "attempt": 1, "created_at": cmd["created_at"],
-        "safe_to_repeat": False, "delay_after_join": 0}
+        "safe_to_repeat": False, "delay_after_join": 0, "origin": "order", "test": False}
     assert cmd["placeholders"]["player"] == "Steve"
     assert all(isinstance(v, str) for v in cmd["placeholders"].values())
     assert body["meta"]["count"] == 1 and body["meta"]["more"] is False

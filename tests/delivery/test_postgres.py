@@ -17,7 +17,7 @@ from shopkeep.delivery.models import DeliveryCommand, DeliveryLog
 from shopkeep.events.models import Event
 from tests.commerce import make_product, make_shop
 from tests.delivery.conftest import add_server, commands_of
-from tests.e2e.test_serve import _free_port
+from tests.e2e.serving import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -122,7 +122,7 @@ def web_process(tmp_path):
     s = connection.settings_dict
     url = (f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:"
            f"{s['PORT'] or 5432}/{s['NAME']}")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("SHOPKEEP_") and k != "DJANGO_SETTINGS_MODULE"}
     env.update(SHOPKEEP_DATABASE_URL=url, SHOPKEEP_VAR_DIR=str(tmp_path),

@@ -4,6 +4,7 @@
     python -m tests.e2e.jobs_ctl enqueue-periodic
     python -m tests.e2e.jobs_ctl jobs-world
     python -m tests.e2e.jobs_ctl books
+    python -m tests.e2e.jobs_ctl mail-scan | mail-books
 
 Run with the platform's environment, like ``platform_ctl``. Prints one JSON document.
 """
@@ -221,6 +222,29 @@ def cmd_world_state(args: argparse.Namespace) -> dict:
     }
 
 
+def cmd_mail_scan(args: argparse.Namespace) -> dict:
+    """Turn the events so far into outbox rows and queue their sending (the periodic scan)."""
+    from shopkeep.notifications.services import outbox_scan
+
+    queued = 0
+    while True:
+        batch = outbox_scan()
+        queued += batch
+        if not batch:
+            return {"queued": queued}
+
+
+def cmd_mail_books(args: argparse.Namespace) -> dict:
+    """The outbox, row by row: status, attempts and the Message-ID each attempt carries."""
+    from shopkeep.notifications.models import EmailOutbox
+    from shopkeep.notifications.services import email_message_id
+
+    rows = [{"id": row.pk, "kind": row.kind, "status": row.status, "attempts": row.attempts,
+             "message_id": email_message_id(row), "error": row.error}
+            for row in EmailOutbox.objects.order_by("pk")]
+    return {"rows": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="jobs_ctl")
     sub = parser.add_subparsers(dest="op", required=True)
@@ -237,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("enqueue-periodic").set_defaults(func=cmd_enqueue_periodic)
     sub.add_parser("scheduled").set_defaults(func=cmd_scheduled)
     sub.add_parser("books").set_defaults(func=cmd_books)
+    sub.add_parser("mail-scan").set_defaults(func=cmd_mail_scan)
+    sub.add_parser("mail-books").set_defaults(func=cmd_mail_books)
     args = parser.parse_args(argv)
     _django()
     print(json.dumps(args.func(args)))

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_serve import _free_port
+from tests.e2e.serving import free_port
 
 PENDING = "/api/v1/agent/commands/pending"
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def platform(request, tmp_path):
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     def serve() -> str:
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "shopkeep.asgi:application", "--host",
              "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],

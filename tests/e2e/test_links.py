@@ -7,63 +7,33 @@ Stripe webhook URL) and every e-mail the worker sends, then followed.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.test_serve import _free_port
+from tests.e2e.serving import clean_env, free_port, serve_demo
 
 URL_RE = re.compile(r"https?://[^\s\"'<>]+")
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("SHOPKEEP_") and k != "DJANGO_SETTINGS_MODULE"}
-    env.update(SHOPKEEP_VAR_DIR=str(tmp_path), SHOPKEEP_ENV="development",
-               SHOPKEEP_EMAIL_BACKEND="file", **extra)
-    return env
+    return clean_env(tmp_path, SHOPKEEP_EMAIL_BACKEND="file", **extra)
 
 
 @pytest.fixture
 def served_elsewhere(tmp_path):
-    port = _free_port()
+    port = free_port()
     assert port != 8000
     env = _env(tmp_path)
-    subprocess.run([sys.executable, "-m", "shopkeep.cli", "migrate", "--quiet"], env=env,
-                   check=True, timeout=120)
-    # `make run` runs `demo` then `serve` with the same SHOPKEEP_PORT.
-    demo = subprocess.run([sys.executable, "-m", "shopkeep.cli", "demo"],
-                          env={**env, "SHOPKEEP_PORT": str(port)}, check=True, timeout=60,
-                          capture_output=True, text=True)
-    # serve gets the port on its command line only: it must publish it to its children.
-    proc = subprocess.Popen([sys.executable, "-m", "shopkeep.cli", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("shopkeep serve did not become ready: " + proc.stdout.read().decode())
-    yield base, demo.stdout, tmp_path
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    # `make run` runs `demo` then `serve` with the same SHOPKEEP_PORT; serve gets the port on
+    # its command line only: it must publish it to its children.
+    with serve_demo(env, port, demo_env={**env, "SHOPKEEP_PORT": str(port)},
+                    stop=signal.SIGTERM) as (base, demo_output, _proc):
+        yield base, demo_output, tmp_path
 
 
 def _post(client: httpx.Client, path: str, data: dict) -> httpx.Response:

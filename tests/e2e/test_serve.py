@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.e2e.serving import clean_env, free_port, serve_demo
 
 
 @pytest.fixture
 def served(tmp_path):
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("SHOPKEEP_") and k != "DJANGO_SETTINGS_MODULE"}
-    env.update(SHOPKEEP_VAR_DIR=str(tmp_path), SHOPKEEP_ENV="development")
-    subprocess.run([sys.executable, "-m", "shopkeep.cli", "migrate", "--quiet"], env=env,
-                   check=True, timeout=120)
-    demo = subprocess.run([sys.executable, "-m", "shopkeep.cli", "demo"], env=env, check=True,
-                          timeout=60, capture_output=True, text=True)
-    proc = subprocess.Popen([sys.executable, "-m", "shopkeep.cli", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("shopkeep serve did not become ready: " + proc.stdout.read().decode())
-    yield base, demo.stdout, proc, tmp_path
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
+    with serve_demo(clean_env(tmp_path), free_port()) as (base, demo_output, proc):
+        yield base, demo_output, proc, tmp_path
 
 
 def test_serve_answers_the_login_page_and_the_demo_owner_signs_in(served):

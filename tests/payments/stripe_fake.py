@@ -142,8 +142,11 @@ class FakeStripe:
                    "current_period_end": end}]}}
         self.objects[sub["id"]] = sub
         session["subscription"] = sub["id"]
-        invoice = self._invoice(sub, "subscription_create", 0 if trial_days else amount,
-                                now, end, paid=True)
+        # A "once" coupon comes off the first invoice only; renewals bill ``_amount``.
+        off = sum(int(self.objects[d["coupon"]]["amount_off"])
+                  for d in session["_params"].get("discounts", []))
+        invoice = self._invoice(sub, "subscription_create",
+                                0 if trial_days else max(amount - off, 0), now, end, paid=True)
         sub["latest_invoice"] = invoice["id"]
         return [self.event("checkout.session.completed", self._public(session)),
                 self.event("invoice.paid", self._public(invoice))]
@@ -275,6 +278,13 @@ class FakeStripe:
             return 200, account
         if route == ("GET", "/v1/webhook_endpoints"):
             return 200, _list(self.endpoints[account["id"]])
+        if route == ("POST", "/v1/coupons"):
+            coupon = {"id": new_id("co"), "object": "coupon",
+                      "amount_off": int(params["amount_off"]), "currency": params["currency"],
+                      "duration": params["duration"], "metadata": params.get("metadata", {}),
+                      "max_redemptions": int(params.get("max_redemptions") or 0) or None}
+            self.objects[coupon["id"]] = coupon
+            return 200, coupon
         if route == ("POST", "/v1/checkout/sessions"):
             return 200, self._public(self._create_session(params))
         if route == ("GET", "/v1/checkout/sessions/{cs}"):

@@ -194,3 +194,31 @@ def test_a_declined_dunning_retry_waits_for_stripes_webhook(client, fake_stripe,
     assert subscriptions_retry_due(now=sub.next_retry_at) == 1
     sub.refresh_from_db()
     assert sub.status == "past_due" and sub.attempt_count == 1
+
+
+def test_a_tier_upgrade_takes_the_credit_off_the_first_invoice_only(
+        client, fake_stripe, store, started):
+    from decimal import Decimal
+
+    from shopkeep.promotions.tiers import TierGroupInput, tier_group_create
+
+    _, old = started
+    mvp = make_product(store, name="MVP Monthly", price="29.99", type="subscription",
+                       billing_interval="month")
+    tier_group_create(store=store, actor=Actor.for_user(owner_of(store)), data=TierGroupInput(
+        name="Ranks", product_ids=[old.product_id, mvp.pk]))
+    upgrade = place_order(store, mvp)
+    credit = upgrade.items.get().upgrade_credit
+    assert Decimal("9.00") < credit <= Decimal("9.99")
+    params = fake_stripe.objects[upgrade.gateway_session_id]["_params"]
+    assert params["line_items"][0]["price_data"]["unit_amount"] == "2999"  # renewals
+    coupon = fake_stripe.objects[params["discounts"][0]["coupon"]]
+    assert coupon["duration"] == "once" and coupon["amount_off"] == int(credit * 100)
+    completed, first_invoice = fake_stripe.complete_session(upgrade.gateway_session_id)
+    assert first_invoice["data"]["object"]["amount_paid"] == 2999 - int(credit * 100)
+    post_event(client, store, completed)
+    post_event(client, store, first_invoice)
+    old.refresh_from_db()
+    new = Subscription.objects.get(order=upgrade)
+    assert old.status == "canceled" and old.ended_at is not None
+    assert new.amount == Decimal("29.99")

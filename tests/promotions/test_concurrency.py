@@ -95,3 +95,31 @@ def test_a_gift_card_balance_never_goes_negative_under_concurrent_orders():
     # Every refusal is the card running dry, never a crash or a half-written order.
     assert set(refused) <= {"gift_card_insufficient", "gift_card_empty"}
     assert Order.objects.count() == len(created)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_checkouts_race_to_upgrade_from_one_rank(django_capture_on_commit_callbacks):
+    """One VIP, twenty upgrade checkouts at once: exactly one gets the credit; the others
+    are refused in their own transaction (or, having seen the claim, pay the full price)."""
+    from shopkeep.orders.models import OrderItem
+    from shopkeep.promotions.tiers import TierGroupInput, tier_group_create
+    from tests.commerce import paid_order
+    from tests.promotions.helpers import owner
+
+    store = make_shop()
+    vip = make_product(store, name="VIP", price="10.00")
+    mvp = make_product(store, name="MVP", price="25.00")
+    tier_group_create(store=store, actor=owner(store),
+                      data=TierGroupInput(name="Ranks", product_ids=[vip.pk, mvp.pk]))
+    held = paid_order(store, vip, capture=django_capture_on_commit_callbacks)
+    created, refused, errors = _race(lambda n: order_create(
+        store=store, lines=[Line(mvp.pk, 1)], customer=buyer()))
+    assert not errors, errors
+    upgraded = [o for o in created if o.items.get().upgrade_from_id is not None]
+    assert len(upgraded) == 1 and upgraded[0].total == Decimal("15.00")
+    assert all(o.total == Decimal("25.00") for o in created if o not in upgraded)
+    assert set(refused) <= {"upgrade_taken"} and len(created) + len(refused) == BUYERS
+    assert OrderItem.objects.get(pk=held.items.get().pk).upgraded_by == \
+        upgraded[0].order_number
+    assert OrderItem.objects.filter(upgrade_from__isnull=False).count() == 1

@@ -68,6 +68,10 @@ class ProductIn(Schema):
     stock_enabled: bool = False
     stock_quantity: int | None = Field(None, ge=0, le=10_000_000)
     sort_order: int = Field(0, ge=-10_000, le=10_000)
+    requires_discord_signin: bool = Field(False, description="Buyers must sign in with "
+                                          "Discord before checkout.")
+    requires_steam_signin: bool = Field(False, description="Buyers must sign in with Steam "
+                                        "before checkout.")
 
 
 class ProductOut(Schema):
@@ -86,6 +90,10 @@ class ProductOut(Schema):
     is_featured: bool
     stock_enabled: bool
     stock_quantity: int | None
+    requires_discord_signin: bool
+    requires_steam_signin: bool
+    required_signins: list[str] = Field(description="Sign-ins checkout asks for: the two "
+                                        "flags above and what the delivery actions need.")
     created_at: datetime
     updated_at: datetime
 
@@ -96,6 +104,10 @@ class ProductOut(Schema):
     @staticmethod
     def resolve_billing_interval(obj: Product) -> str | None:
         return obj.billing_interval or None
+
+    @staticmethod
+    def resolve_required_signins(obj: Product) -> list[str]:
+        return sorted(selectors.required_signins(obj))
 
 
 class ActionsOut(Schema):

@@ -39,6 +39,8 @@ class Product(models.Model):
         DIGITAL = "digital", "One-time"
         SUBSCRIPTION = "subscription", "Subscription"
         DOWNLOAD = "download", "Digital download"
+        # Buying one issues a gift card for the product's price (docs/promotions.md).
+        GIFT_CARD = "gift_card", "Gift card"
 
     class Interval(models.TextChoices):
         WEEK = "week", "Weekly"
@@ -64,6 +66,10 @@ class Product(models.Model):
     stock_enabled = models.BooleanField(default=False)
     stock_quantity = models.PositiveIntegerField(null=True, blank=True)
     sort_order = models.IntegerField(default=0)
+    # The buyer must sign in with the provider before checkout, so the id a delivery needs
+    # comes from Discord or Steam and not from a typed field (catalog.selectors.required_signins).
+    requires_discord_signin = models.BooleanField(default=False)
+    requires_steam_signin = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -92,7 +98,13 @@ class Product(models.Model):
 
 
 class DeliveryAction(models.Model):
-    """Commands a product queues for one notification type of seed 001."""
+    """What a product delivers for one notification type of seed 001: game commands the
+    agent runs, or Discord roles the platform's worker adds (purchase) or removes (refund,
+    chargeback, subscription end) through Discord's REST API (docs/discord.md)."""
+
+    class Kind(models.TextChoices):
+        COMMANDS = "commands", "Game commands"
+        DISCORD_ROLE = "discord_role", "Discord role"
 
     class Trigger(models.TextChoices):
         PURCHASE = "purchase", "Purchase"
@@ -104,6 +116,9 @@ class DeliveryAction(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE,
                                 related_name="delivery_actions")
     trigger = models.CharField(max_length=24, choices=Trigger.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMANDS)
+    # Discord role ids (snowflakes as strings, never names: names change, ids do not).
+    role_ids = models.JSONField(default=list, blank=True)
     commands = models.JSONField(default=list, help_text="Command templates with placeholders")
     # all_servers=False targets ``servers`` (at least one; the service refuses none). A lazy
     # reference: the delivery app sits above the catalog and imports it, not the other way.

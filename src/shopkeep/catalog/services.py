@@ -120,6 +120,8 @@ class ProductInput:
     stock_enabled: bool = False
     stock_quantity: int | None = None
     sort_order: int = 0
+    requires_discord_signin: bool = False
+    requires_steam_signin: bool = False
 
 
 def _apply(store: Store, product: Product, data: ProductInput) -> None:
@@ -158,6 +160,8 @@ def _apply(store: Store, product: Product, data: ProductInput) -> None:
     else:
         product.category = None
     product.is_active, product.is_featured = bool(data.is_active), bool(data.is_featured)
+    product.requires_discord_signin = bool(data.requires_discord_signin)
+    product.requires_steam_signin = bool(data.requires_steam_signin)
     product.sort_order = int(data.sort_order)
     product.stock_enabled = bool(data.stock_enabled)
     if product.stock_enabled:
@@ -304,7 +308,9 @@ def delivery_actions_set(*, store: Store, actor: Actor, product: Product, trigge
                                    safe_to_repeat=action.safe_to_repeat,
                                    delay_after_join=action.delay_after_join,
                                    all_servers=action.all_servers, sort_order=index))
-    DeliveryAction.objects.filter(product=product, trigger=trigger).delete()
+    # Only game commands: the product's Discord roles are set by shopkeep.discord.services.
+    DeliveryAction.objects.filter(product=product, trigger=trigger,
+                                  kind=DeliveryAction.Kind.COMMANDS).delete()
     for row, servers in zip(rows, targets, strict=True):
         row.save()  # one by one: each needs its id for the server choice
         if servers:

@@ -55,7 +55,8 @@ _SLUG = r"[-a-zA-Z0-9_]+"
 
 RULES: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/api/"), DEFAULT_LIMIT),
-    (re.compile(r"^/pay/(callbacks/[^/]+|stripe/[^/]+/webhook)/$"), GATEWAY_CALLBACK_LIMIT),
+    (re.compile(r"^/pay/(callbacks/[^/]+|(stripe|paypal)/[^/]+/webhook)/$"),
+     GATEWAY_CALLBACK_LIMIT),
     (re.compile(rf"^/dashboard/{_SLUG}/products/(new|[0-9]+)/$"), PRODUCT_FORM_LIMIT),
     (re.compile(rf"^/dashboard/{_SLUG}/(support|platform-support)/"), SUPPORT_FORM_LIMIT),
     (re.compile(r"^/staff/support/tickets/[0-9]+/reply/$"), SUPPORT_FORM_LIMIT),

@@ -36,3 +36,24 @@ class JobLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} by {self.worker_id} until {self.expires_at:%H:%M:%S}"
+
+
+class ProcessBeat(models.Model):
+    """The last sign of life of one background process (a worker, the webhook dispatcher or
+    a scheduler), written at most every ``core.heartbeat.EVERY``. The status page and
+    ``/metrics`` read it: a queue with no live worker is an outage even while the web
+    answers. Rows of processes that stopped stay until ``core.heartbeat.prune`` removes them
+    a day later, so "the last worker died 10 minutes ago" can be said."""
+
+    class Kind(models.TextChoices):
+        WORKER = "worker"
+        DISPATCHER = "dispatcher"
+        SCHEDULER = "scheduler"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    instance = models.CharField(max_length=96, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    beat_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.instance} at {self.beat_at:%H:%M:%S}"

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shopkeep.core.failpoints import failpoint
+from shopkeep.core.heartbeat import Beater
 from shopkeep.core.models import ScheduledJob
 
 logger = logging.getLogger("shopkeep.scheduler")
@@ -70,10 +71,13 @@ def run_forever(*, tick_seconds: float = 5.0, stop: threading.Event | None = Non
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     logger.info("scheduler started with %d jobs: %s", len(_REGISTRY), ", ".join(sorted(_REGISTRY)))
+    beater = Beater("scheduler")
     while not stop.is_set():
+        beater.beat()
         try:
             run_due_jobs()
         except Exception:
             # A database hiccup must not kill the scheduler; the next tick retries.
             logger.exception("scheduler tick failed")
         stop.wait(tick_seconds)
+    beater.stop()

@@ -25,8 +25,11 @@ from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from shopkeep.core import requestid
 from shopkeep.core.failpoints import failpoint
+from shopkeep.core.heartbeat import Beater
 from shopkeep.core.jobs import jobs_sweep, lease_duration, lease_release, lease_renew, lease_take
+from shopkeep.core.tasks_backend import request_id_of
 
 logger = logging.getLogger("shopkeep.worker")
 
@@ -66,6 +69,7 @@ class Worker(DBWorker):
                          excluded_queue_names=[])
         self.sweep_every = max(1.0, lease_duration().total_seconds() / 3)
         self._last_sweep = 0.0
+        self.beater = Beater("worker", f"worker:{self.worker_id}")
 
     def _sweep(self, *, force: bool = False) -> None:
         if not force and time.monotonic() - self._last_sweep < self.sweep_every:
@@ -97,9 +101,18 @@ class Worker(DBWorker):
         logger.info("worker %s started on queues %s (lease %ss)", self.worker_id,
                     ",".join(self.queue_names), int(lease_duration().total_seconds()))
         self._sweep(force=True)
+        try:
+            self._loop()
+        finally:
+            if not self.batch:
+                self.beater.stop()
+
+    def _loop(self) -> None:
         while self.running:
             close_old_connections()
             self._sweep()
+            if not self.batch:  # a batch run is a one-off, not a worker to watch
+                self.beater.beat()
             retrieved, task = self._claim()
             if task is not None:
                 self.run_task(task)
@@ -120,12 +133,16 @@ class Worker(DBWorker):
             failpoint("task.claimed")
             task = db_task_result.task
             task_result = db_task_result.task_result
-            task_started.send(sender=task.get_backend(), task_result=task_result)
-            if task.takes_context:
-                value = task.call(TaskContext(task_result=task_result), *task_result.args,
-                                  **task_result.kwargs)
-            else:
-                value = task.call(*task_result.args, **task_result.kwargs)
+            # The request that enqueued the task (or a fresh id), so its log lines and the
+            # tasks and events it causes in turn share one id.
+            with requestid.bound(request_id_of(db_task_result) or requestid.new(),
+                                 task_id=str(db_task_result.pk)):
+                task_started.send(sender=task.get_backend(), task_result=task_result)
+                if task.takes_context:
+                    value = task.call(TaskContext(task_result=task_result), *task_result.args,
+                                      **task_result.kwargs)
+                else:
+                    value = task.call(*task_result.args, **task_result.kwargs)
             outcome = ("successful", value)
         except BaseException as exc:  # recorded, as db_worker does
             outcome = ("failed", exc)

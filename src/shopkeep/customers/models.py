@@ -20,6 +20,11 @@ class Customer(models.Model):
     steam_username = models.CharField(max_length=64, blank=True)
     discord_id = models.CharField(max_length=20, blank=True)
     discord_username = models.CharField(max_length=64, blank=True)
+    # Set when the Steam id / Discord id above came from the provider itself (the customer
+    # signed in with it: docs/steam.md, docs/discord.md). A linked id signs the customer in,
+    # is unique in the store, and no typed value or later checkout replaces it.
+    steam_linked_at = models.DateTimeField(null=True, blank=True)
+    discord_linked_at = models.DateTimeField(null=True, blank=True)
     # When the stored identity was given (sign-up, owner edit, checkout of a paid order): a
     # paid order placed before a newer one was stored does not overwrite it.
     identity_at = models.DateTimeField(null=True, blank=True)
@@ -35,6 +40,12 @@ class Customer(models.Model):
             models.UniqueConstraint(fields=["store", "email"], name="customer_unique_email"),
             models.UniqueConstraint(fields=["store", "referral_code"],
                                     name="customer_unique_referral_code"),
+            models.UniqueConstraint(fields=["store", "steam_id"],
+                                    condition=models.Q(steam_linked_at__isnull=False),
+                                    name="customer_unique_linked_steam"),
+            models.UniqueConstraint(fields=["store", "discord_id"],
+                                    condition=models.Q(discord_linked_at__isnull=False),
+                                    name="customer_unique_linked_discord"),
         ]
 
     def __str__(self) -> str:
@@ -68,3 +79,61 @@ class PlayerSnapshot(models.Model):
         self.game, self.player_name = identity.game, identity.player_name
         self.player_uuid, self.player_steam_id = identity.uuid, identity.steam_id
         self.player_discord_id = identity.discord_id
+
+
+class CustomerNote(models.Model):
+    """The team's private notes on a customer (never shown to the buyer)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField(max_length=2000)
+    author_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"note on {self.customer_id}"
+
+
+class CustomerBan(models.Model):
+    """Checkout refuses anyone matching an active ban of the store (customers/bans.py)."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        PLAYER = "player", "Player name"
+        UUID = "uuid", "Minecraft UUID"
+        STEAM_ID = "steam_id", "Steam id"
+        DISCORD_ID = "discord_id", "Discord id"
+        IP = "ip", "IP address"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="bans")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # Normalised (bans.normalise): lower-case e-mail and player name, canonical UUID and IP.
+    value = models.CharField(max_length=254)
+    reason = models.CharField(max_length=300)
+    # What the refused buyer reads at checkout; empty: a neutral sentence.
+    public_message = models.CharField(max_length=300, blank=True)
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "kind", "value"],
+                                    condition=models.Q(lifted_at__isnull=True),
+                                    name="customer_ban_unique_active"),
+        ]
+        indexes = [models.Index(fields=["store", "kind", "value"])]
+
+    def __str__(self) -> str:
+        return f"ban {self.kind}={self.value}"
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None

@@ -12,7 +12,13 @@ from django.utils import timezone
 from shopkeep.core.errors import ServiceError
 from shopkeep.core.ids import random_string
 from shopkeep.core.text import clean_line, has_control_chars
-from shopkeep.customers.identity import PlayerIdentity, identity_clean
+from shopkeep.customers.identity import (
+    STEAM_GAMES,
+    PlayerIdentity,
+    clean_discord_id,
+    clean_steam_id,
+    identity_clean,
+)
 from shopkeep.customers.models import Customer
 from shopkeep.customers.payloads import customer_created_data
 from shopkeep.events.services import emit
@@ -36,6 +42,12 @@ class CustomerInput:
     discord_id: str = ""
     discord_username: str = ""
     referred_by_code: str = ""
+    # Providers ("steam", "discord") whose id above the buyer proved by signing in with it;
+    # only the storefront's sign-in sets this, never a typed or API value.
+    linked: tuple[str, ...] = ()
+
+
+LINK_PROVIDERS = ("steam", "discord")
 
 
 def clean_email(value: str) -> str:
@@ -110,13 +122,25 @@ def customer_get_or_create(*, store: Store, data: CustomerInput) -> tuple[Custom
     if code:
         customer.referred_by = Customer.objects.filter(store=store, referral_code=code).first()
     _apply(store, customer, data)
+    for provider in data.linked:
+        uid = getattr(customer, f"{provider}_id")
+        # An id already linked to another customer stays theirs: this one gets the value for
+        # its order but cannot sign in with it.
+        if uid and not customer_linked(store=store, provider=provider, uid=uid):
+            setattr(customer, f"{provider}_linked_at", customer.identity_at)
     customer.updated_at = timezone.now()
     try:
         with transaction.atomic():
             customer.save()
     except IntegrityError:
         # A concurrent checkout with the same e-mail created the row first: use it as it is.
-        return Customer.objects.get(store=store, email=email), False
+        existing = Customer.objects.filter(store=store, email=email).first()
+        if existing is not None:
+            return existing, False
+        # Or a concurrent sign-in linked the same Steam/Discord id first: keep the value
+        # without the link.
+        customer.steam_linked_at = customer.discord_linked_at = None
+        customer.save()
     emit(store=store, event_type="customer.created", data=customer_created_data(customer))
     audit_record(store=store, actor=Actor.system("checkout"), action="customer.created",
                  obj=customer, details={"email": email})
@@ -153,7 +177,11 @@ def customer_record_paid_identity(*, store: Store, customer: Customer,
         return False
     before = {f: getattr(customer, f) for f in (*IDENTITY_FIELDS, "name", "country")}
     customer.player_name, customer.minecraft_uuid = identity.player_name, identity.uuid
-    customer.steam_id, customer.discord_id = identity.steam_id, identity.discord_id
+    # An id the customer proved by signing in stays: a paid order only fills unlinked ones.
+    if customer.steam_linked_at is None:
+        customer.steam_id = identity.steam_id
+    if customer.discord_linked_at is None:
+        customer.discord_id = identity.discord_id
     customer.name = name or customer.name
     customer.country = country or customer.country
     after = {f: getattr(customer, f) for f in before}
@@ -175,10 +203,100 @@ def customer_update(*, store: Store, actor: Actor, customer: Customer,
     customer = Customer.objects.select_for_update().get(pk=customer.pk, store=store)
     before = {f: getattr(customer, f) for f in ("name", "country", *IDENTITY_FIELDS)}
     _apply(store, customer, data)
+    for provider in LINK_PROVIDERS:
+        # An edited id is the owner's word, no longer the provider's: it stops signing in.
+        if getattr(customer, f"{provider}_id") != before[f"{provider}_id"]:
+            setattr(customer, f"{provider}_linked_at", None)
     customer.updated_at = timezone.now()
     customer.save()
     after = {f: getattr(customer, f) for f in before}
     audit_record(store=store, actor=actor, action="customer.updated", obj=customer,
                  details={"changes": {k: {"old": before[k], "new": after[k]}
                                       for k in before if before[k] != after[k]}})
+    return customer
+
+
+# -- ids proved by signing in with Steam or Discord (shopkeep.signin) -------------------------
+
+def customer_linked(*, store: Store, provider: str, uid: str) -> Customer | None:
+    """The store's customer who signed in with this Steam or Discord id, if any."""
+    if provider not in LINK_PROVIDERS or not uid:
+        return None
+    return Customer.objects.filter(store=store, **{f"{provider}_id": uid,
+                                                   f"{provider}_linked_at__isnull": False}).first()
+
+
+def _clean_uid(provider: str, uid: str) -> str:
+    if provider == "steam":
+        uid = clean_steam_id(uid)
+    elif provider == "discord":
+        uid = clean_discord_id(uid)
+    else:
+        raise ValueError(f"unknown sign-in provider {provider!r}")
+    if not uid:
+        raise ServiceError("invalid_uid", "The provider gave no account id.")
+    return uid
+
+
+def _set_link(customer: Customer, provider: str, uid: str, username: str) -> None:
+    setattr(customer, f"{provider}_id", uid)
+    setattr(customer, f"{provider}_username", _clean_text(username, f"{provider}_username", 64))
+    setattr(customer, f"{provider}_linked_at", timezone.now())
+    if provider == "steam" and customer.store.game in STEAM_GAMES:
+        # On a Steam game the player identity is the Steam64 id.
+        customer.player_name = uid
+
+
+@transaction.atomic
+def customer_link(*, store: Store, customer: Customer, provider: str, uid: str,
+                  username: str) -> Customer:
+    """Link a Steam or Discord id the customer proved by signing in with it.
+
+    Refused when another customer of the store has it linked (one account signs in one
+    customer). Relinking the same id only refreshes the username.
+    """
+    uid = _clean_uid(provider, uid)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk, store=store)
+    holder = customer_linked(store=store, provider=provider, uid=uid)
+    if holder is not None and holder.pk != customer.pk:
+        raise ServiceError("already_linked", f"That {provider.title()} account is linked to "
+                           "another customer of this store.")
+    before = getattr(customer, f"{provider}_id") if getattr(
+        customer, f"{provider}_linked_at") else ""
+    _set_link(customer, provider, uid, username)
+    customer.identity_at = timezone.now()
+    customer.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        raise ServiceError("already_linked", f"That {provider.title()} account is linked to "
+                           "another customer of this store.") from None
+    if before != uid:
+        audit_record(store=store, actor=Actor.system(f"{provider} sign-in"),
+                     action="customer.linked", obj=customer,
+                     details={"provider": provider, "old": before, "new": uid})
+    return customer
+
+
+@transaction.atomic
+def customer_create_from_signin(*, store: Store, provider: str, uid: str, username: str,
+                                email: str) -> Customer:
+    """A new customer made by signing in with a provider that vouched for the e-mail address
+    (Discord's verified e-mail): ``customer.created`` carries the provider's id and name."""
+    uid = _clean_uid(provider, uid)
+    email = clean_email(email)
+    customer = Customer(store=store, email=email, referral_code=_new_referral_code(store))
+    _set_link(customer, provider, uid, username)
+    customer.identity_at = customer.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        raise ServiceError("already_linked", "That account or e-mail address already belongs "
+                           "to a customer of this store; sign in again.") from None
+    emit(store=store, event_type="customer.created", data=customer_created_data(customer))
+    audit_record(store=store, actor=Actor.system(f"{provider} sign-in"),
+                 action="customer.created", obj=customer,
+                 details={"email": email, "provider": provider, "uid": uid})
     return customer

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from shopkeep.stores.permissions import Perm, role_has
 from shopkeep.stores.selectors import membership_for_slug
+
+
+def store_zone(store) -> ZoneInfo:
+    try:
+        return ZoneInfo(store.time_zone)
+    except Exception:  # a zone removed from tzdata since it was chosen
+        return ZoneInfo("UTC")
 
 
 def store_view(perm: Perm) -> Callable:
@@ -30,7 +39,10 @@ def store_view(perm: Perm) -> Callable:
             request.store = membership.store
             request.membership = membership
             request.session["shopkeep_store"] = membership.store.slug
-            return view(request, *args, **kwargs)
+            # Every time on a store's pages is in the store's zone (|date included), so no
+            # page can show UTC by forgetting a filter.
+            with timezone.override(store_zone(membership.store)):
+                return view(request, *args, **kwargs)
 
         return wrapper
 

@@ -71,7 +71,9 @@ EXPORTS: dict[str, Export] = {
     "deliveries": Export("Deliveries", Perm.ORDERS_VIEW,
                          lambda s: DeliveryCommand.objects.filter(store=s)
                          .select_related("order", "server"), "created_at", (
-        ("order_number", lambda c: c.order.order_number), ("server", lambda c: c.server.name),
+        ("order_number", lambda c: c.order.order_number if c.order_id else ""),
+        ("origin", _f("origin")),
+        ("server", lambda c: c.server.name if c.server else "Discord"),
         ("type", _f("type")), ("command", _f("command")), ("player_name", _f("player_name")),
         ("status", _f("status")), ("attempts", _f("attempt_count")),
         ("created_at", _at("created_at")), ("completed_at", _at("completed_at")),

@@ -41,6 +41,12 @@ class ProductForm(forms.Form):
     stock_enabled = forms.BooleanField(required=False, label="Track stock")
     stock_quantity = forms.IntegerField(required=False, min_value=0, max_value=10_000_000)
     sort_order = forms.IntegerField(initial=0, min_value=-10_000, max_value=10_000)
+    requires_discord_signin = forms.BooleanField(
+        required=False, label="Buyers must sign in with Discord",
+        help_text="Checkout asks for Discord sign-in, so the Discord id comes from Discord.")
+    requires_steam_signin = forms.BooleanField(
+        required=False, label="Buyers must sign in with Steam",
+        help_text="Checkout asks for Steam sign-in instead of a typed Steam64 id.")
 
     def __init__(self, *args, categories: list[Category], **kwargs) -> None:
         super().__init__(*args, **kwargs)

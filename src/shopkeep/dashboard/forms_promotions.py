@@ -80,3 +80,26 @@ class CreatorCodeForm(forms.Form):
                                        label="Share (%)", help_text="Optional; shown in the "
                                        "report, paid out by you.")
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+
+class TierGroupForm(forms.Form):
+    """A ladder: one product per step, lowest first; empty steps are skipped."""
+
+    STEPS = 6
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, products=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "(none)")] + [(p.pk, f"{p.name} ({p.price} {p.currency}, "
+                                             f"{p.get_type_display().lower()})")
+                                      for p in products]
+        for step in range(1, self.STEPS + 1):
+            label = f"Tier {step}" + (" (lowest)" if step == 1 else "")
+            self.fields[f"tier_{step}"] = forms.TypedChoiceField(
+                choices=choices, coerce=int, empty_value=None, required=step <= 2,
+                label=label)
+
+    def product_ids(self) -> list[int]:
+        return [pid for step in range(1, self.STEPS + 1)
+                if (pid := self.cleaned_data.get(f"tier_{step}")) is not None]

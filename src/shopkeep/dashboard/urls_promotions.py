@@ -3,6 +3,7 @@ from django.urls import path
 from shopkeep.dashboard import views_emails as e
 from shopkeep.dashboard import views_promotions as v
 from shopkeep.dashboard import views_tax as t
+from shopkeep.dashboard import views_tiers as tiers
 
 # Included into the dashboard namespace by dashboard/urls.py.
 urlpatterns = [
@@ -27,6 +28,14 @@ urlpatterns = [
     path("<slug:store_slug>/promotions/sales/<int:sale_id>/", v.sale_edit, name="sale_edit"),
     path("<slug:store_slug>/promotions/sales/<int:sale_id>/delete/", v.sale_delete,
          name="sale_delete"),
+    path("<slug:store_slug>/promotions/tier-groups/", tiers.tier_group_list,
+         name="tier_groups"),
+    path("<slug:store_slug>/promotions/tier-groups/new/", tiers.tier_group_create,
+         name="tier_group_create"),
+    path("<slug:store_slug>/promotions/tier-groups/<int:group_id>/", tiers.tier_group_edit,
+         name="tier_group_edit"),
+    path("<slug:store_slug>/promotions/tier-groups/<int:group_id>/delete/",
+         tiers.tier_group_delete, name="tier_group_delete"),
     path("<slug:store_slug>/promotions/gift-cards/", v.gift_card_list, name="gift_cards"),
     path("<slug:store_slug>/promotions/creator-codes/", v.creator_codes,
          name="creator_codes"),

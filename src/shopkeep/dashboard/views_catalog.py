@@ -46,7 +46,7 @@ def _product_form_view(request: HttpRequest, product: Product | None) -> HttpRes
         initial = {f: getattr(product, f) for f in (
             "name", "slug", "price", "type", "billing_interval", "trial_days", "category_id",
             "description", "is_active", "is_featured", "stock_enabled", "stock_quantity",
-            "sort_order")}
+            "sort_order", "requires_discord_signin", "requires_steam_signin")}
     form = ProductForm(request.POST or None, request.FILES or None, initial=initial,
                        categories=categories)
     if request.method == "POST" and form.is_valid():

@@ -101,6 +101,7 @@ def server_detail(request: HttpRequest, server_id: int) -> HttpResponse:
         "queue": selectors.server_queue(server=server),
         "latest_agent_version": latest_agent_version(),
         "executions": selectors.recent_executions(server=server),
+        "adhoc": selectors.adhoc_commands(store=store, server=server, limit=10),
         "lease_seconds": COMMAND_LEASE_SECONDS})
 
 

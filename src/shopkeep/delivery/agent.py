@@ -231,7 +231,7 @@ def due_commands(*, server_id: int, limit: int, owner: str = "",
     # An anonymous owner is unique to this poll; an instance is one agent (polls of its own
     # that overlap share what it holds).
     rows = list(pending.filter(pk__in=ids, lease_owner=owner)
-                .select_related("order", "order_item").order_by("id"))
+                .select_related("order", "order_item", "product").order_by("id"))
     if rows and GameServer.objects.filter(
             Q(retry_due_at__isnull=True) | Q(retry_due_at__gt=until),
             pk=server_id).update(retry_due_at=until):
@@ -245,17 +245,18 @@ def command_json(c: DeliveryCommand, lease_until: datetime | None = None) -> dic
     return command_payload(
         id=c.pk, type=c.type, command=c.command, placeholders=c.placeholders,
         require_online=c.require_online, player_name=c.player_name,
-        player_uuid=c.player_uuid, player_steam_id=c.player_steam_id, order_id=c.order_id,
-        order_number=c.order.order_number, product_id=c.order_item.product_id,
-        product_name=c.order_item.product_name, attempt_count=c.attempt_count,
+        player_uuid=c.player_uuid, player_steam_id=c.player_steam_id,
+        order=({"id": c.order_id, "order_number": c.order.order_number} if c.order_id
+               else None),
+        product=_product_json(c), origin=c.origin, attempt_count=c.attempt_count,
         created_at=c.created_at, safe_to_repeat=c.safe_to_repeat,
         delay_after_join=c.delay_after_join, lease_until=lease_until)
 
 
 def command_payload(*, id: int, type: str, command: str, placeholders: dict,
                     require_online: bool, player_name: str, player_uuid: str,
-                    player_steam_id: str, order_id: int, order_number: str, product_id: int,
-                    product_name: str, attempt_count: int, created_at: datetime,
+                    player_steam_id: str, order: dict | None, product: dict | None,
+                    origin: str, attempt_count: int, created_at: datetime,
                     safe_to_repeat: bool, delay_after_join: int,
                     lease_until: datetime | None) -> dict:
     """One command as the agent receives it. The one definition of the shape: the lean path
@@ -270,14 +271,26 @@ def command_payload(*, id: int, type: str, command: str, placeholders: dict,
         "require_online": require_online,
         "player": {"name": player_name, "uuid": player_uuid or None,
                    "steam_id": player_steam_id or None},
-        "order": {"id": order_id, "order_number": order_number},
-        "product": {"id": product_id, "name": product_name},
+        # Test and manual commands have no order (docs/agent-api.md): ``order`` is null and
+        # ``origin`` says why; seed-only agents never read either.
+        "order": order,
+        "product": product,
+        "origin": origin,
+        "test": origin == Cmd.Origin.TEST,
         "attempt": attempt_count + 1,
         "created_at": iso(created_at),
         "safe_to_repeat": safe_to_repeat,
         "delay_after_join": delay_after_join,
         **extra,
     }
+
+
+def _product_json(c: DeliveryCommand) -> dict | None:
+    if c.order_item_id:
+        return {"id": c.order_item.product_id, "name": c.order_item.product_name}
+    if c.product_id:
+        return {"id": c.product_id, "name": c.product.name}
+    return None
 
 
 # -- reports ----------------------------------------------------------------------------------
@@ -290,7 +303,12 @@ def _command_for(server: GameServer, command_id: int) -> DeliveryCommand:
     return command
 
 
-def _lock_order(command: DeliveryCommand) -> Order:
+def _lock_order(command: DeliveryCommand) -> Order | None:
+    """The order row serialises every transition of its commands. A test or manual command
+    has no order: its own row is locked instead (the conditional UPDATE decides anyway)."""
+    if command.order_id is None:
+        Cmd.objects.select_for_update().filter(pk=command.pk).first()
+        return None
     return Order.objects.select_for_update().select_related("store", "customer").get(
         pk=command.order_id)
 
@@ -328,7 +346,7 @@ def confirm(*, server: GameServer, command_id: int, output: str = "", instance: 
                                kind=DeliveryLog.Kind.CONFIRMED, attempt=command.attempt_count,
                                message=_clip(output, 1000), actor=f"agent {instance}".strip())
     queue.bump_servers([command.server_id])
-    if command.type == Cmd.Type.PURCHASE:
+    if command.type == Cmd.Type.PURCHASE and order is not None:
         queue.refresh_order(order=order, server=command.server, now=now)
     return _answer(command, True)
 
@@ -392,7 +410,7 @@ def fail(*, server: GameServer, command_id: int, error: str, error_code: str = "
                                actor=f"agent {instance}".strip())
     queue.bump_servers([command.server_id])
     if final:
-        if command.type == Cmd.Type.PURCHASE:
+        if command.type == Cmd.Type.PURCHASE and order is not None:
             queue.announce_failure(order=order, command=command, now=now)
     elif not review:
         _refresh_retry_due(command.server_id)

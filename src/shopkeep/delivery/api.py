@@ -68,9 +68,12 @@ class LogOut(Schema):
 class CommandOut(Schema):
     id: int
     server_id: int
-    order_id: int
-    order_number: str
-    order_item_id: int
+    order_id: int | None
+    order_number: str | None
+    order_item_id: int | None
+    origin: str
+    customer_id: int | None
+    reason: str
     type: str
     status: str
     command: str
@@ -88,8 +91,8 @@ class CommandOut(Schema):
     cancelled_at: datetime | None
 
     @staticmethod
-    def resolve_order_number(obj: DeliveryCommand) -> str:
-        return obj.order.order_number
+    def resolve_order_number(obj: DeliveryCommand) -> str | None:
+        return obj.order.order_number if obj.order_id else None
 
     @staticmethod
     def resolve_rendered(obj: DeliveryCommand) -> str:

@@ -33,6 +33,8 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from shopkeep.core.metrics import AGENT_LONG_POLLS_HELD as HELD
+from shopkeep.core.metrics import POLLS_MEMORY_200, POLLS_MEMORY_304
 from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.core.timefmt import iso
 from shopkeep.delivery import agentcache, wakeup
@@ -386,6 +388,7 @@ class AgentFastPath:
         first = [(b"Content-Type", content_type), (b"ETag", etag),
                  (b"Cache-Control", b"no-store")]
         STATS["memory"] += 1
+        (POLLS_MEMORY_304 if status == 304 else POLLS_MEMORY_200).inc()
         await send({"type": "http.response.start", "status": status,
                     "headers": self.site.headers(req, first, len(body))})
         await send({"type": "http.response.body", "body": body})
@@ -416,15 +419,21 @@ def _commands(listing: Taken, owner: str) -> list[dict]:
     # An anonymous owner is unique to this poll, so it is told when its lease ends (as in
     # agent.due_commands); an instance's leases are its own business.
     anonymous = owner.startswith("anon:")
-    return [command_payload(
-        id=cid, type=kind, command=text, placeholders=values, require_online=online,
-        player_name=name, player_uuid=uuid, player_steam_id=steam_id, order_id=order_id,
-        order_number=number, product_id=product_id, product_name=product_name,
-        attempt_count=attempts, created_at=created, safe_to_repeat=repeat,
-        delay_after_join=delay, lease_until=until if anonymous else None)
-        for (cid, kind, text, values, online, name, uuid, steam_id, order_id, number,
-             product_id, product_name, attempts, created, repeat, delay, until)
-        in listing.rows]
+    commands = []
+    for (cid, kind, text, values, online, name, uuid, steam_id, order_id, number, item_id,
+         item_product_id, item_product_name, product_id, product_name, origin, attempts,
+         created, repeat, delay, until) in listing.rows:
+        # As agent._product_json: the order item's snapshot, else a manual delivery's product.
+        product = ({"id": item_product_id, "name": item_product_name} if item_id
+                   else {"id": product_id, "name": product_name} if product_id else None)
+        commands.append(command_payload(
+            id=cid, type=kind, command=text, placeholders=values, require_online=online,
+            player_name=name, player_uuid=uuid, player_steam_id=steam_id,
+            order={"id": order_id, "order_number": number} if order_id else None,
+            product=product, origin=origin, attempt_count=attempts, created_at=created,
+            safe_to_repeat=repeat, delay_after_join=delay,
+            lease_until=until if anonymous else None))
+    return commands
 
 
 def _changed(row: tuple | None, digest: str, entry: agentcache.Entry) -> bool:
@@ -440,9 +449,11 @@ def _changed(row: tuple | None, digest: str, entry: agentcache.Entry) -> bool:
 def _registered(server_id: int, loop, event: asyncio.Event):
     with wakeup._lock:
         wakeup._waiters.setdefault(server_id, set()).add((loop, event))
+    HELD.inc()
     try:
         yield
     finally:
+        HELD.dec()
         with wakeup._lock:
             waiting = wakeup._waiters.get(server_id)
             if waiting is not None:

@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from shopkeep.catalog.models import Product
 from shopkeep.delivery.models import COMMAND_LEASE_SECONDS, DeliveryCommand
 from shopkeep.delivery.wakeup import CHANNEL, payloads
 from shopkeep.orders.models import Order, OrderItem
@@ -38,7 +39,8 @@ AT_ONCE = 3
 # Literal SQL; the statuses it names are checked against the model.
 assert tuple(DeliveryCommand.HOLDS_PLAYER) == ("retrying",)
 assert DeliveryCommand.Status.PENDING == "pending"
-assert (Order._meta.db_table, OrderItem._meta.db_table) == ("orders_order", "orders_orderitem")
+assert (Order._meta.db_table, OrderItem._meta.db_table, Product._meta.db_table) == \
+    ("orders_order", "orders_orderitem", "catalog_product")
 
 # %(...)s parameters: servers/owners/limits (arrays, one poll per server), now, until.
 TAKE = """
@@ -67,18 +69,21 @@ leased AS (
       AND (c.leased_until IS NULL OR c.leased_until <= %(now)s OR c.lease_owner = k.owner)
     RETURNING c.id, c.server_id, c.type, c.command, c.placeholders, c.require_online,
               c.player_name, c.player_uuid, c.player_steam_id, c.order_id, c.order_item_id,
-              c.attempt_count, c.created_at, c.safe_to_repeat, c.delay_after_join,
-              c.leased_until
+              c.product_id, c.origin, c.attempt_count, c.created_at, c.safe_to_repeat,
+              c.delay_after_join, c.leased_until
 )
 SELECT r.server_id,
        EXISTS (SELECT 1 FROM cand m WHERE m.server_id = r.server_id AND m.rn > m.lim),
        l.id, l.type, l.command, l.placeholders, l.require_online, l.player_name,
-       l.player_uuid, l.player_steam_id, l.order_id, o.order_number, i.product_id,
-       i.product_name, l.attempt_count, l.created_at, l.safe_to_repeat, l.delay_after_join,
-       l.leased_until
+       l.player_uuid, l.player_steam_id, l.order_id, o.order_number, l.order_item_id,
+       i.product_id, i.product_name, l.product_id, p.name, l.origin, l.attempt_count,
+       l.created_at, l.safe_to_repeat, l.delay_after_join, l.leased_until
 FROM req r
-LEFT JOIN (leased l JOIN orders_order o ON o.id = l.order_id
-                    JOIN orders_orderitem i ON i.id = l.order_item_id)
+LEFT JOIN (leased l
+           -- test and manual commands have no order; a manual one may name a product
+           LEFT JOIN orders_order o ON o.id = l.order_id
+           LEFT JOIN orders_orderitem i ON i.id = l.order_item_id
+           LEFT JOIN catalog_product p ON p.id = l.product_id)
        ON l.server_id = r.server_id
 ORDER BY r.server_id, l.id
 """

@@ -109,6 +109,13 @@ class GameServer(models.Model):
 
 
 class DeliveryCommand(models.Model):
+    class Kind(models.TextChoices):
+        # Pulled and run by the agent on ``server``.
+        GAME = "game", "Game command"
+        # Run by the platform's worker against Discord's REST API (shopkeep.discord); no
+        # server. ``command`` is a sentence for the log, the work is in the discord_* fields.
+        DISCORD = "discord", "Discord role"
+
     class Type(models.TextChoices):
         PURCHASE = "purchase"
         REFUND = "refund"
@@ -122,8 +129,11 @@ class DeliveryCommand(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
         NEEDS_REVIEW = "needs_review"
+        # A Discord role for a buyer who is not in the guild (or bought without a Discord
+        # sign-in): nothing to retry until they use /claim, which makes it pending again.
+        WAITING_CLAIM = "waiting_claim"
 
-    OPEN = (Status.PENDING, Status.RETRYING)
+    OPEN = (Status.PENDING, Status.RETRYING, Status.WAITING_CLAIM)
     # A player's later commands on the server wait behind these (queue order per player).
     # Not needs_review: the owner may take days to decide, and holding the player's later
     # purchases that long would be worse than the rare reordering it prevents (a refund of
@@ -131,10 +141,30 @@ class DeliveryCommand(models.Model):
     HOLDS_PLAYER = (Status.RETRYING,)
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
-    server = models.ForeignKey(GameServer, on_delete=models.PROTECT, related_name="commands")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="delivery_commands")
-    order_item = models.ForeignKey(OrderItem, on_delete=models.CASCADE,
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.GAME)
+    # NULL for Discord commands (no game server involved).
+    server = models.ForeignKey(GameServer, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="commands")
+
+    class Origin(models.TextChoices):
+        ORDER = "order"  # queued by a payment, refund, dispute or subscription end
+        TEST = "test"  # "Send test command": no order, no customer, a test player
+        MANUAL = "manual"  # the owner's manual delivery for a customer, with a reason
+
+    # NULL for test and manual commands (origin != "order"): nothing was bought.
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="delivery_commands")
+    order_item = models.ForeignKey(OrderItem, null=True, blank=True, on_delete=models.CASCADE,
                                    related_name="delivery_commands")
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.ORDER)
+    # Manual deliveries: whom for and why (the audit row carries the same); a manual delivery
+    # of a product also names the product.
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    product = models.ForeignKey("catalog.Product", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    requested_by = models.CharField(max_length=200, blank=True)
     action = models.ForeignKey(DeliveryAction, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
     # Makes queueing idempotent: (cause, item, action, command index, server, unit) once.
@@ -146,6 +176,10 @@ class DeliveryCommand(models.Model):
     player_name = models.CharField(max_length=32, blank=True)
     player_uuid = models.CharField(max_length=36, blank=True)
     player_steam_id = models.CharField(max_length=17, blank=True)
+    # Discord commands: whose role (the snapshot's discord_id, or the account linked by
+    # /claim) and which role; the guild is the store's at execution time.
+    discord_user_id = models.CharField(max_length=20, blank=True)
+    discord_role_id = models.CharField(max_length=20, blank=True)
     # Copied from the action at queueing time (catalog.DeliveryAction): changing the product
     # later does not change what an already queued command promises.
     safe_to_repeat = models.BooleanField(default=False)
@@ -178,6 +212,8 @@ class DeliveryCommand(models.Model):
             models.Index(fields=["server", "status", "id"]),
             models.Index(fields=["order", "status"]),
             models.Index(fields=["store", "status", "-id"]),
+            models.Index(fields=["kind", "status", "execute_after"]),
+            models.Index(fields=["customer", "-id"]),
         ]
 
     def __str__(self) -> str:
@@ -186,6 +222,23 @@ class DeliveryCommand(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def is_test(self) -> bool:
+        return self.origin == self.Origin.TEST
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.FAILED,
+                               self.Status.CANCELLED, self.Status.NEEDS_REVIEW)
+
+    @property
+    def product_label(self) -> str:
+        if self.order_item_id:
+            return self.order_item.product_name
+        if self.product_id:
+            return self.product.name
+        return "test command" if self.is_test else "manual command"
 
     def rendered(self) -> str:
         """The text the agent runs, for people reading the log (never sent to the agent)."""
@@ -206,6 +259,9 @@ class DeliveryLog(models.Model):
         REQUEUED = "requeued"
         NEEDS_REVIEW = "needs_review"
         MARKED_DELIVERED = "marked_delivered"
+        WAITING_CLAIM = "waiting_claim"  # a Discord role waits for the buyer's /claim
+        CLAIMED = "claimed"  # /claim linked the buyer: the role is due again
+        RATE_LIMITED = "rate_limited"  # Discord said 429: due again after retry_after
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     command = models.ForeignKey(DeliveryCommand, on_delete=models.CASCADE, related_name="log")

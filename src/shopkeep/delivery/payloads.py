@@ -29,13 +29,14 @@ def completed_data(order: Order, items: list[OrderItem], *, delivery_type: str, 
 
 
 def failed_data(order: Order, items: list[OrderItem], *, error: str, error_code: str,
-                attempt_count: int, server, failed_at) -> dict[str, Any]:
+                attempt_count: int, server, failed_at,
+                delivery_type: str = "rcon") -> dict[str, Any]:
     return {
         "order_id": order.pk,
         "order_number": order.order_number,
         "customer_email": order.customer_email,
         "customer_name": order.customer_name,
-        "delivery_type": "rcon",
+        "delivery_type": delivery_type,
         "items": [{"product_id": item.product_id, "product_name": item.product_name,
                    "quantity": item.quantity, "delivery_status": item.delivery_status}
                   for item in items],

@@ -16,7 +16,7 @@ from django.utils import timezone
 from shopkeep.catalog.models import DeliveryAction
 from shopkeep.core.money import money_str
 from shopkeep.customers.identity import PlayerIdentity
-from shopkeep.delivery import payloads
+from shopkeep.delivery import channels, payloads
 from shopkeep.delivery.models import DeliveryCommand, DeliveryLog, GameServer
 from shopkeep.delivery.wakeup import notify_servers
 from shopkeep.events.services import emit
@@ -63,7 +63,7 @@ def _targets(action: DeliveryAction, live: list[GameServer]) -> list[GameServer]
 
 def bump_servers(server_ids: Iterable[int]) -> None:
     """The servers' due lists changed: new ETags, and wake their long-polls on commit."""
-    ids = sorted(set(server_ids))
+    ids = sorted({pk for pk in server_ids if pk is not None})  # Discord commands: no server
     if ids:
         GameServer.objects.filter(pk__in=ids).update(queue_version=F("queue_version") + 1)
         notify_servers(ids)
@@ -90,6 +90,9 @@ def queue_commands(*, order: Order, trigger: str, cause: str,
     for item in items:
         values = placeholder_values(order, item, identity)
         for action in by_product.get(item.product_id, []):
+            if action.kind == DeliveryAction.Kind.DISCORD_ROLE:
+                rows.extend(_discord_rows(order, item, action, cause, command_type, values))
+                continue
             units = item.quantity if action.repeat_per_quantity else 1
             for server in _targets(action, live):
                 for index, template in enumerate(action.commands):
@@ -117,8 +120,51 @@ def queue_commands(*, order: Order, trigger: str, cause: str,
     DeliveryLog.objects.bulk_create([
         DeliveryLog(store_id=c.store_id, command=c, kind=DeliveryLog.Kind.QUEUED,
                     message=f"{c.type} command queued", actor=actor) for c in created])
+    DeliveryLog.objects.bulk_create([
+        DeliveryLog(store_id=c.store_id, command=c, kind=DeliveryLog.Kind.WAITING_CLAIM,
+                    message=c.last_error, actor=actor)
+        for c in created if c.status == Cmd.Status.WAITING_CLAIM])
     bump_servers(c.server_id for c in created)
+    channels.wake([c for c in created if c.status == Cmd.Status.PENDING])
     return created
+
+
+NO_DISCORD_ACCOUNT = ("The buyer did not sign in with Discord at checkout; the role is "
+                      "assigned when they use /claim in your Discord server with their order "
+                      "number and e-mail.")
+
+
+def _discord_rows(order: Order, item: OrderItem, action: DeliveryAction, cause: str,
+                  command_type: str, values: dict[str, str]) -> list[DeliveryCommand]:
+    """One command per role. A purchase for a buyer without a Discord account waits for
+    /claim. A take-back removes only roles that were given, from the account they were
+    given to (the checkout's, or the one /claim linked later)."""
+    rows = []
+    adding = command_type == Cmd.Type.PURCHASE
+    given: dict[str, str] = {}
+    if not adding:
+        given = dict(Cmd.objects.filter(
+            order_item=item, kind=Cmd.Kind.DISCORD, type=Cmd.Type.PURCHASE,
+            status=Cmd.Status.COMPLETED).values_list("discord_role_id", "discord_user_id"))
+    for role_id in action.role_ids:
+        user_id = values["discord_id"] if adding else given.get(role_id, "")
+        if not adding and not user_id:
+            continue  # never assigned: nothing to take back
+        waiting = adding and not user_id
+        verb = "add Discord role" if adding else "remove Discord role"
+        rows.append(Cmd(
+            store_id=order.store_id, server=None, kind=Cmd.Kind.DISCORD, order=order,
+            order_item=item, action=action,
+            dedupe_key=f"{cause}:{item.pk}:{action.pk}:role{role_id}",
+            type=command_type, command=f"{verb} {role_id}", placeholders=values,
+            safe_to_repeat=True,  # adding or removing a role twice changes nothing
+            discord_user_id=user_id, discord_role_id=role_id,
+            status=Cmd.Status.WAITING_CLAIM if waiting else Cmd.Status.PENDING,
+            last_error=NO_DISCORD_ACCOUNT if waiting else "",
+            last_error_code="DISCORD_NO_ACCOUNT" if waiting else "",
+            player_name=values["player"], player_uuid=values["uuid"],
+            player_steam_id=values["steam_id"]))
+    return rows
 
 
 def cancel_open(*, order: Order, types: Iterable[str], reason: str, actor: str = "system",
@@ -175,6 +221,21 @@ def on_subscription_ended(*, order: Order, subscription_id: int,
                       cause=f"subscription-{subscription_id}",
                       reason="subscription ended before delivery", actor="system",
                       identity=identity)
+
+
+def on_tier_replaced(*, order: Order, item: OrderItem, cause: str,
+                     actor: str) -> list[DeliveryCommand]:
+    """A one-time tier upgraded to a higher one: its purchase commands that have not run are
+    cancelled and its refund commands (the owner's "take the rank away") are queued, before
+    the caller queues the higher tier's purchase commands."""
+    received = _received(item)
+    reason = "upgraded to a higher tier before delivery"
+    _cancel(Cmd.objects.filter(order_item=item, type=Cmd.Type.PURCHASE, status__in=Cmd.OPEN),
+            reason=reason, actor=actor)
+    created = (queue_commands(order=order, trigger="refund", cause=cause, items=[item],
+                              actor=actor) if received else [])
+    refresh_order(order=order, emit_events=False)
+    return created
 
 
 def _take_back(*, order: Order, trigger: str, cause: str, reason: str,
@@ -248,7 +309,10 @@ def refresh_order(*, order: Order, emit_events: bool = True, server: GameServer 
                                    status=Cmd.Status.COMPLETED)
                 .select_related("server").order_by("-completed_at", "-id").first())
         server = last.server if last else None
-    delivery_type = ("rcon" if has_commands
+    kinds = set(Cmd.objects.filter(order=order, type=Cmd.Type.PURCHASE)
+                .values_list("kind", flat=True))
+    delivery_type = ("discord" if kinds == {Cmd.Kind.DISCORD}
+                     else "rcon" if has_commands
                      else "download" if all(i.product_type == "download" for i in items)
                      else "manual")
     data = payloads.completed_data(order, items, delivery_type=delivery_type, server=server,
@@ -262,4 +326,5 @@ def announce_failure(*, order: Order, command: DeliveryCommand, now: datetime) -
     item = OrderItem.objects.get(pk=command.order_item_id)
     emit(store=order.store, event_type="delivery.failed", data=payloads.failed_data(
         order, [item], error=command.last_error, error_code=command.last_error_code,
-        attempt_count=command.attempt_count, server=command.server, failed_at=now))
+        attempt_count=command.attempt_count, server=command.server, failed_at=now,
+        delivery_type="discord" if command.kind == Cmd.Kind.DISCORD else "rcon"))

@@ -24,7 +24,7 @@ def servers(*, store: Store) -> QuerySet[GameServer]:
 
 
 def server_commands(*, server: GameServer, status: str = "") -> QuerySet[DeliveryCommand]:
-    qs = Cmd.objects.filter(server=server).select_related("order", "order_item")
+    qs = Cmd.objects.filter(server=server).select_related("order", "order_item", "product")
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-id")
@@ -42,7 +42,8 @@ def server_queue(*, server: GameServer, limit: int = 200) -> list[QueueRow]:
     online = {(p.get("name") or "").lower() for p in server.online_players or []}
     rows = (Cmd.objects.filter(server=server, status__in=[*Cmd.OPEN, Cmd.Status.NEEDS_REVIEW,
                                                           Cmd.Status.FAILED])
-            .select_related("order", "order_item").order_by("status", "id")[:limit])
+            .select_related("order", "order_item", "product", "customer")
+            .order_by("status", "id")[:limit])
     return [QueueRow(c, c.require_online and c.player_name.lower() not in online)
             for c in rows]
 
@@ -50,7 +51,28 @@ def server_queue(*, server: GameServer, limit: int = 200) -> list[QueueRow]:
 def recent_executions(*, server: GameServer, limit: int = 50) -> QuerySet[DeliveryLog]:
     return (DeliveryLog.objects.filter(command__server=server, kind__in=[
         DeliveryLog.Kind.CONFIRMED, DeliveryLog.Kind.FAILED, DeliveryLog.Kind.RETRY_SCHEDULED])
-        .select_related("command", "command__order").order_by("-created_at", "-id")[:limit])
+        .select_related("command", "command__order", "command__customer")
+        .order_by("-created_at", "-id")[:limit])
+
+
+def adhoc_commands(*, store: Store, server: GameServer | None = None,
+                   customer_id: int | None = None, limit: int = 20) -> QuerySet[DeliveryCommand]:
+    """Test and manual commands, newest first, for the server page and the customer page."""
+    qs = Cmd.objects.filter(store=store, order__isnull=True)
+    if server is not None:
+        qs = qs.filter(server=server)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    return qs.select_related("server", "product", "customer").order_by("-id")[:limit]
+
+
+def adhoc_command(*, store: Store, command_id: int) -> DeliveryCommand:
+    from shopkeep.core.tenancy import get_for_store
+
+    return get_for_store(Cmd.objects.filter(order__isnull=True)
+                         .select_related("server", "product", "customer")
+                         .prefetch_related(Prefetch("log", queryset=DeliveryLog.objects.order_by(
+                             "created_at", "id"))), store, pk=command_id)
 
 
 def order_deliveries(*, order: Order) -> QuerySet[DeliveryCommand]:

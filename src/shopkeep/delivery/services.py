@@ -11,7 +11,7 @@ from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import hash_secret, new_secret
 from shopkeep.core.tenancy import NotFound, get_for_store
 from shopkeep.core.text import clean_line, has_control_chars
-from shopkeep.delivery import queue
+from shopkeep.delivery import channels, queue
 from shopkeep.delivery.models import AgentKey, DeliveryCommand, DeliveryLog, GameServer
 from shopkeep.delivery.wakeup import notify_servers
 from shopkeep.orders.models import Order
@@ -242,16 +242,23 @@ def commands_retry(*, store: Store, actor: Actor, order: Order,
                     message=f"retried by {actor.label} after {c.last_error_code}")
         for c in commands])
     queue.bump_servers(c.server_id for c in commands)
+    channels.wake(commands)
     queue.refresh_order(order=order)
     audit_record(store=store, actor=actor, action="delivery.retried", obj=order,
                  details={"commands": [c.pk for c in commands]})
     return len(commands)
 
 
-def _review_command(store: Store, order: Order, command_id: int) -> tuple[Order, DeliveryCommand]:
-    order = get_for_store(Order.objects.select_for_update().select_related("store"), store,
-                          pk=order.pk)
-    command = Cmd.objects.filter(pk=command_id, order=order, store=store).first()
+def _review_command(store: Store, order: Order | None,
+                    command_id: int) -> tuple[Order | None, DeliveryCommand]:
+    """``order`` None: a test or manual command (no order); its own row is locked."""
+    if order is not None:
+        order = get_for_store(Order.objects.select_for_update().select_related("store"), store,
+                              pk=order.pk)
+        command = Cmd.objects.filter(pk=command_id, order=order, store=store).first()
+    else:
+        command = (Cmd.objects.select_for_update()
+                   .filter(pk=command_id, order__isnull=True, store=store).first())
     if command is None:
         raise NotFound("command not found")
     if command.status != Cmd.Status.NEEDS_REVIEW:
@@ -261,7 +268,7 @@ def _review_command(store: Store, order: Order, command_id: int) -> tuple[Order,
 
 
 @transaction.atomic
-def command_mark_delivered(*, store: Store, actor: Actor, order: Order,
+def command_mark_delivered(*, store: Store, actor: Actor, order: Order | None,
                            command_id: int) -> DeliveryCommand:
     """The owner checked the game: the command whose outcome was unknown did run."""
     require_permission(store, actor, Perm.SERVERS_MANAGE)
@@ -276,15 +283,15 @@ def command_mark_delivered(*, store: Store, actor: Actor, order: Order,
                                message=f"marked delivered by {actor.label} after "
                                        f"{command.last_error_code}")
     queue.bump_servers([command.server_id])
-    if command.type == Cmd.Type.PURCHASE:
+    if command.type == Cmd.Type.PURCHASE and order is not None:
         queue.refresh_order(order=order, server=command.server, now=now)
-    audit_record(store=store, actor=actor, action="delivery.marked_delivered", obj=order,
-                 details={"command": command.pk})
+    audit_record(store=store, actor=actor, action="delivery.marked_delivered",
+                 obj=order if order is not None else command, details={"command": command.pk})
     return command
 
 
 @transaction.atomic
-def command_run_again(*, store: Store, actor: Actor, order: Order,
+def command_run_again(*, store: Store, actor: Actor, order: Order | None,
                       command_id: int) -> DeliveryCommand:
     """The owner checked the game: it did not run; queue it again with a fresh budget."""
     require_permission(store, actor, Perm.SERVERS_MANAGE)
@@ -303,6 +310,6 @@ def command_run_again(*, store: Store, actor: Actor, order: Order,
                                message=f"run again by {actor.label} after review of "
                                        f"{command.last_error_code}")
     queue.bump_servers([command.server_id])
-    audit_record(store=store, actor=actor, action="delivery.run_again", obj=order,
-                 details={"command": command.pk})
+    audit_record(store=store, actor=actor, action="delivery.run_again",
+                 obj=order if order is not None else command, details={"command": command.pk})
     return command

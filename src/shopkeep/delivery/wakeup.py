@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
+from shopkeep.core import metrics
 from shopkeep.delivery import agentcache
 
 logger = logging.getLogger("shopkeep.delivery.wakeup")
@@ -157,9 +158,11 @@ class Waiter:
             _listener.ensure()
         with _lock:
             _waiters.setdefault(self.server_id, set()).add((self.loop, self.event))
+        metrics.AGENT_LONG_POLLS_HELD.inc()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        metrics.AGENT_LONG_POLLS_HELD.dec()
         with _lock:
             waiting = _waiters.get(self.server_id)
             if waiting is not None:

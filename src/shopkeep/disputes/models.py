@@ -36,8 +36,10 @@ class Dispute(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["payment_gateway", "gateway_dispute_id"],
-                                    name="dispute_gateway_id_once"),
+            # Per store, like every notice lookup: an id another store's notice used first
+            # cannot block this store's dispute.
+            models.UniqueConstraint(fields=["store", "payment_gateway", "gateway_dispute_id"],
+                                    name="dispute_gateway_id_once_per_store"),
         ]
 
     def __str__(self) -> str:

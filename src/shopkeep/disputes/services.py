@@ -47,8 +47,10 @@ def dispute_record_opened(*, store: Store, gateway: str, order_number: str, disp
     order = _order(store, order_number, gateway)
     if order is None or order.paid_at is None:
         return None
+    # The store's own disputes only: another store's notice naming this id first must not
+    # keep this store's real dispute (and its chargeback commands) from being recorded.
     dispute = Dispute.objects.select_for_update().filter(
-        payment_gateway=gateway, gateway_dispute_id=dispute_id).first()
+        store=order.store, payment_gateway=gateway, gateway_dispute_id=dispute_id).first()
     if dispute is not None:
         return None  # already known (opened, or closed first by an out-of-order notice)
     dispute = Dispute.objects.create(

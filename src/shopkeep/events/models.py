@@ -16,6 +16,9 @@ class Event(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Set by the fan-out worker once deliveries exist for this event; NULL rows are the backlog.
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # The request (or task) that made the change, carried into its webhook deliveries so
+    # their log lines can be found by it (core/requestid.py).
+    request_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

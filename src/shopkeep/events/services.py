@@ -6,6 +6,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from shopkeep.core import requestid
 from shopkeep.events.catalogue import is_known
 from shopkeep.events.models import Event
 from shopkeep.stores.models import Store
@@ -28,4 +29,5 @@ def emit(*, store: Store, event_type: str, data: dict[str, Any]) -> Event:
         raise EventOutsideTransaction(f"emit({event_type!r}) must run inside transaction.atomic")
     # Round-trip through JSON now so a non-serialisable value fails the write, not the worker.
     payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-    return Event.objects.create(store=store, event_type=event_type, data=payload)
+    return Event.objects.create(store=store, event_type=event_type, data=payload,
+                                request_id=requestid.current())

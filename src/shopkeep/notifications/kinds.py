@@ -39,7 +39,8 @@ def order_url(store: Store, order: Order) -> str:
 
 
 def _order(store: Store, order_id: Any) -> Order | None:
-    return (Order.objects.filter(store=store, pk=order_id).prefetch_related("items")
+    return (Order.objects.filter(store=store, pk=order_id)
+            .prefetch_related("items__upgrade_from")
             .select_related("gift_card").first() if isinstance(order_id, int) else None)
 
 
@@ -58,7 +59,9 @@ def order_context(store: Store, order: Order) -> dict[str, Any]:
                    "unit_price": money(i.unit_price), "total": money(i.total),
                    "list_price": money(i.list_price) if i.list_price is not None
                    and i.list_price != i.unit_price else "",
-                   "sale_name": i.sale_name, "delivery_status": i.delivery_status}
+                   "sale_name": i.sale_name, "delivery_status": i.delivery_status,
+                   "upgrade_credit": money(i.upgrade_credit) if i.upgrade_credit else "",
+                   "upgrade_from": i.upgrade_from.product_name if i.upgrade_from_id else ""}
                   for i in items],
         "subtotal": money(order.subtotal), "discount": money(order.discount)
         if order.discount else "", "coupon_code": order.coupon_code,

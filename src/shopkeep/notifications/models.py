@@ -31,6 +31,9 @@ class EmailOutbox(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     leased_until = models.DateTimeField(null=True, blank=True)
+    # The task run holding the row (``task:<id>``); the same task, back after its worker
+    # died, may take the row over at once instead of waiting out ``leased_until``.
+    claimed_by = models.CharField(max_length=64, blank=True)
     error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

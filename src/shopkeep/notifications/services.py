@@ -10,17 +10,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from shopkeep.core.failpoints import failpoint
 from shopkeep.events.models import Event
 from shopkeep.notifications.kinds import EVENT_TYPES, KINDS, EmailKind, subject_for
 from shopkeep.notifications.models import (
@@ -140,13 +142,36 @@ def email_render(*, store: Store, kind: EmailKind, context: dict) -> tuple[str, 
     return full["subject"], text, html
 
 
-def email_send(*, outbox_id: int) -> str:
+def email_message_id(row: EmailOutbox) -> str:
+    """The same Message-ID on every attempt of one outbox row, so a copy sent again after a
+    crash is recognisable as the same message (mail clients and many providers fold copies
+    with one Message-ID)."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
+    digest = hashlib.sha256(row.dedup_key.encode()).hexdigest()[:16]
+    return f"<outbox-{row.pk}.{digest}@{domain}>"
+
+
+def email_send(*, outbox_id: int, claim: str = "") -> str:
+    """Send one outbox row, at least once and at most once more per crash.
+
+    ``claim`` names the task run (``task:<task id>``). A row is claimed when it is pending,
+    when its lease ran out, or when the claim is this same task's: the task comes back only
+    after the worker that ran it stopped renewing its task lease (killed, or frozen past it),
+    so its claim may be taken over at once instead of waiting out the row's 5-minute lease.
+
+    The duplicate window is as narrow as SMTP allows: the connection is opened first, the
+    row is marked sent right after the server's reply to the end of DATA, and only then is
+    the connection closed (QUIT). A mail is sent twice only when the worker dies, or the
+    reply is lost, between that reply and the commit of the ``sent`` mark.
+    """
     now = timezone.now()
-    claimed = EmailOutbox.objects.filter(
-        Q(status=EmailOutbox.Status.PENDING)
-        | Q(status=EmailOutbox.Status.SENDING, leased_until__lt=now),
-        pk=outbox_id, attempts__lt=MAX_ATTEMPTS).update(
-        status=EmailOutbox.Status.SENDING, leased_until=now + LEASE,
+    claimable = Q(status=EmailOutbox.Status.PENDING) | Q(status=EmailOutbox.Status.SENDING,
+                                                         leased_until__lt=now)
+    if claim:
+        claimable |= Q(status=EmailOutbox.Status.SENDING, claimed_by=claim)
+    claimed = EmailOutbox.objects.filter(claimable, pk=outbox_id,
+                                         attempts__lt=MAX_ATTEMPTS).update(
+        status=EmailOutbox.Status.SENDING, leased_until=now + LEASE, claimed_by=claim[:64],
         attempts=F("attempts") + 1)
     if claimed != 1:
         return "not mine"
@@ -156,26 +181,42 @@ def email_send(*, outbox_id: int) -> str:
         EmailOutbox.objects.filter(pk=row.pk).update(status=EmailOutbox.Status.SKIPPED,
                                                      error="unknown kind")
         return "skipped"
+    failpoint("email.claimed")
+    connection = get_connection()
     try:
         subject, text, html = email_render(store=row.store, kind=kind, context=row.context)
         reply_to = email_settings(row.store).reply_to
         message = EmailMultiAlternatives(
             subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL,
             to=[row.recipient], reply_to=[reply_to] if reply_to else None,
-            headers={"X-Shopkeep-Mail": row.kind})
+            headers={"X-Shopkeep-Mail": row.kind, "Message-ID": email_message_id(row)},
+            connection=connection)
         message.attach_alternative(html, "text/html")
-        message.send()
+        connection.open()
+        if connection.send_messages([message]) != 1:
+            raise RuntimeError("the mail backend sent nothing")
     except Exception as exc:  # SMTP, template: record, retry later until MAX_ATTEMPTS
+        _close_quietly(connection)
         failed = row.attempts >= MAX_ATTEMPTS
         EmailOutbox.objects.filter(pk=row.pk).update(
             status=EmailOutbox.Status.FAILED if failed else EmailOutbox.Status.PENDING,
-            error=f"{type(exc).__name__}: {exc}"[:500], leased_until=None)
+            error=f"{type(exc).__name__}: {exc}"[:500], leased_until=None, claimed_by="")
         logger.warning("mail %s (%s) failed: %s", row.pk, row.kind, exc)
         return "failed"
-    EmailOutbox.objects.filter(pk=row.pk).update(status=EmailOutbox.Status.SENT,
-                                                 sent_at=timezone.now(), leased_until=None,
-                                                 error="")
+    failpoint("email.accepted")  # the server has it; a crash here is the one duplicate
+    EmailOutbox.objects.filter(pk=row.pk).exclude(status=EmailOutbox.Status.SENT).update(
+        status=EmailOutbox.Status.SENT, sent_at=timezone.now(), leased_until=None, error="")
+    failpoint("email.marked_sent")
+    _close_quietly(connection)
     return "sent"
+
+
+def _close_quietly(connection) -> None:
+    # QUIT after the mark: a server that hangs up rudely changes nothing now.
+    try:
+        connection.close()
+    except Exception:
+        logger.info("closing the mail connection failed", exc_info=True)
 
 
 def member_preference(membership: Membership) -> MemberEmailPreference:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django_tasks import task
+from django_tasks import TaskContext, task
 
 from shopkeep.core.scheduler import register_periodic
 
@@ -14,11 +14,13 @@ def outbox_scan_task() -> int:
     return outbox_scan() + outbox_requeue_stale()
 
 
-@task()
-def email_send_task(outbox_id: int) -> str:
+@task(takes_context=True)
+def email_send_task(context: TaskContext, outbox_id: int) -> str:
     from shopkeep.notifications.services import email_send
 
-    return email_send(outbox_id=outbox_id)
+    # The task's id names the claim: a re-run of this task (its worker died) takes the row
+    # over; another task for the same row waits for the row's own lease.
+    return email_send(outbox_id=outbox_id, claim=f"task:{context.task_result.id}")
 
 
 register_periodic(name="notifications.scan", task=outbox_scan_task, every=timedelta(seconds=10))

@@ -33,6 +33,18 @@ class ItemOut(Schema):
     unit_price: str
     total: str
     delivery_status: str
+    upgrade_credit: str = Field("0.00", description="A tier upgrade's credit, already taken "
+                                "off unit_price")
+    upgrade_from_item_id: int | None = Field(None, description="The order item of the lower "
+                                             "tier this one upgraded")
+
+    @staticmethod
+    def resolve_upgrade_credit(obj: OrderItem) -> str:
+        return money_str(obj.upgrade_credit, obj.order.currency)
+
+    @staticmethod
+    def resolve_upgrade_from_item_id(obj: OrderItem) -> int | None:
+        return obj.upgrade_from_id
 
     @staticmethod
     def resolve_unit_price(obj: OrderItem) -> str:
@@ -221,6 +233,8 @@ class OrderCreateIn(Schema):
     gift_card_code: str = Field("", max_length=40)
     vat_number: str = Field("", max_length=40)
     creator_code: str = Field("", max_length=40)
+    buyer_ip: str = Field("", max_length=45, description="The buyer's IP address, checked "
+                          "against the store's IP bans (a headless store knows it; we do not)")
     success_url: HttpUrl
     cancel_url: HttpUrl
 
@@ -268,7 +282,7 @@ def order_create_api(request: HttpRequest, payload: OrderCreateIn) -> JsonRespon
             billing_address=payload.billing_address.dict() if payload.billing_address
             else None, phone=payload.phone, coupon_code=payload.coupon_code,
             gift_card_code=payload.gift_card_code, vat_number=payload.vat_number,
-            creator_code=payload.creator_code)
+            creator_code=payload.creator_code, buyer_ip=payload.buyer_ip)
         url = checkout_start(order=order, success_url=payload.success_url,
                              cancel_url=payload.cancel_url)
         order.refresh_from_db()

@@ -124,6 +124,14 @@ class OrderItem(models.Model):
     list_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     sale_name = models.CharField(max_length=100, blank=True)
     total = models.DecimalField(max_digits=12, decimal_places=2)
+    # Tiered upgrades: the lower tier's item this one replaces and the credit it gave
+    # (``unit_price`` is already net of it). ``upgraded_by`` on the lower item is the claim:
+    # set by a conditional UPDATE when an order takes the credit, so two orders cannot both
+    # upgrade from one tier; cleared when an unpaid order gives up.
+    upgrade_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    upgrade_credit = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    upgraded_by = models.CharField(max_length=14, blank=True)
     delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices,
                                        default=DeliveryStatus.PENDING)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -10,7 +10,7 @@ from shopkeep.core.timefmt import iso
 from shopkeep.orders.models import Order, OrderItem, Refund
 
 GATEWAY_LABELS = {"sandbox": ("Sandbox", "sandbox.svg"), "stripe": ("Stripe", "stripe.svg"),
-                  "manual": ("Manual", "manual.svg")}
+                  "paypal": ("PayPal", "paypal.svg"), "manual": ("Manual", "manual.svg")}
 
 
 def _money(amount: Decimal, order: Order) -> str:
@@ -34,15 +34,20 @@ def order_metadata(order: Order) -> dict[str, Any]:
     price. Seed 002's keys stay as they are (its strict consumers see no new top-level key);
     the breakdown rides in the one free-form object the seed has."""
     items = list(order.items.all())
-    sale_items = [i for i in items if i.list_price is not None and i.list_price != i.unit_price]
+    sale_items = [i for i in items if i.list_price is not None
+                  and i.list_price != i.unit_price + i.upgrade_credit]
+    upgraded = [i for i in items if i.upgrade_credit]
     if not (order.discount or order.gift_card_amount or order.tax or sale_items
-            or order.creator_code):
+            or order.creator_code or upgraded):
         return order.metadata
     pricing: dict[str, Any] = {
         "discount": _money(order.discount, order),
         "coupon_code": order.coupon_code or None,
-        "sale_savings": _money(sum(((i.list_price - i.unit_price) * i.quantity
-                                    for i in sale_items), Decimal("0")), order),
+        "sale_savings": _money(sum(((i.list_price - i.unit_price - i.upgrade_credit)
+                                    * i.quantity for i in sale_items), Decimal("0")), order),
+        # Tier upgrades: what holding a lower tier took off (items' unit_price is net of it).
+        "upgrade_credit": _money(sum((i.upgrade_credit * i.quantity for i in upgraded),
+                                     Decimal("0")), order),
         "gift_card_amount": _money(order.gift_card_amount, order),
         "amount_charged": _money(order.amount_due, order),
         "tax_rate": format(order.tax_rate.normalize(), "f"),

@@ -16,14 +16,17 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from shopkeep.catalog.models import Product
+from shopkeep.catalog.selectors import required_signins
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import order_number, random_string
 from shopkeep.core.money import quantize
 from shopkeep.core.text import clean_line, has_control_chars
+from shopkeep.customers.bans import ban_check
 from shopkeep.customers.services import (
     CustomerInput,
     checkout_identity,
     clean_country,
+    clean_email,
     clean_name,
     customer_get_or_create,
     customer_record_paid_identity,
@@ -34,7 +37,13 @@ from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem
 from shopkeep.orders.payloads import order_data, payment_failed_data
 from shopkeep.orders.tax import TaxResult, tax_compute
-from shopkeep.payments.selectors import checkout_gateway
+from shopkeep.orders.upgrade_lines import (
+    Upgrade,
+    apply_upgrades,
+    claim_upgrades,
+    release_upgrades,
+)
+from shopkeep.payments.selectors import checkout_gateways
 from shopkeep.promotions import coupons, giftcards
 from shopkeep.promotions.creators import creator_code_find
 from shopkeep.promotions.models import GiftCardTransaction
@@ -120,7 +129,7 @@ def _apply_tax(quote: Quote, result: TaxResult) -> None:
 
 def order_quote(*, store: Store, lines: list[Line], coupon_code: str = "", email: str = "",
                 gift_card_code: str = "", country: str = "", region: str = "",
-                vat_number: str = "") -> Quote:
+                vat_number: str = "", upgrades: dict[int, Upgrade] | None = None) -> Quote:
     """What the basket costs right now, as the basket and checkout pages show it and as
     ``order_create`` will charge it. Unknown or unusable codes leave the price unchanged and
     say why (``coupon_message``, ``notes``)."""
@@ -128,6 +137,11 @@ def order_quote(*, store: Store, lines: list[Line], coupon_code: str = "", email
     products = {p.pk: p for p in Product.objects.on_sale().filter(store=store, pk__in=merged)}
     quote = price_lines(store=store, items=[(products[pid], q) for pid, q in merged.items()
                                             if pid in products])
+    if upgrades:
+        try:
+            apply_upgrades(quote=quote, upgrades=upgrades)
+        except ServiceError as exc:
+            quote.notes.append(exc.message)
     quote = coupons.coupon_apply(store=store, code=coupon_code, quote=quote, email=email)
     try:
         _apply_tax(quote, tax_compute(store=store, amount=quote.subtotal - quote.discount,
@@ -162,7 +176,8 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                          billing_address: dict | None = None, phone: str = "",
                          gateway: str = "", coupon_code: str = "",
                          gift_card_code: str = "", vat_number: str = "",
-                         creator_code: str = "") -> Order:
+                         creator_code: str = "", buyer_ip: str = "",
+                         upgrades: dict[int, Upgrade] | None = None) -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
 
     Checkouts call ``payments.flows.order_create``, which also takes the payment of an order
@@ -170,10 +185,17 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
 
     Prices are the sale prices running now, less the coupon; a gift card pays what it holds
     and the gateway the rest. An order the gift card pays in full is paid at once, with no
-    gateway. ``gateway`` defaults to the store's: Stripe once connected, else the sandbox."""
+    gateway. ``gateway`` is the buyer's choice among the store's (``checkout_gateways``);
+    empty means the store's default: Stripe once connected, PayPal, else the sandbox. The
+    sandbox can always be chosen in test mode, where no real money moves."""
     if store.status != Store.Status.ACTIVE:
         raise ServiceError("store_closed", "This store is not taking orders.")
-    gateway = gateway or checkout_gateway(store=store)
+    offered = checkout_gateways(store=store)
+    if gateway and gateway not in offered and not (gateway == "sandbox" and store.test_mode):
+        raise ServiceError("gateway_unavailable", "This store does not take payments with "
+                           f"{gateway[:32]!r}; choose one of: {', '.join(offered)}.",
+                           field="gateway")
+    gateway = gateway or offered[0]
     merged = _merge(lines)
     products = {p.pk: p for p in Product.objects.on_sale().filter(store=store, pk__in=merged)}
     missing = [pid for pid in merged if pid not in products]
@@ -192,14 +214,26 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
     # checkout, and the order freezes the identity it delivers to (issue 12).
     creator = creator_code_find(store=store, code=creator_code)
     typed = identity_of(store, customer)
+    # Before anything is written: a banned buyer leaves no customer row, hold or coupon use.
+    ban_check(store=store, email=clean_email(customer.email), identity=typed, ip=buyer_ip)
     name, country = clean_name(customer.name), clean_country(customer.country)
     buyer, _ = customer_get_or_create(store=store, data=customer)
     identity = checkout_identity(customer=buyer, typed=typed)
+    for product in products.values():
+        # The storefront fills these only from a sign-in; the store API from the store's own
+        # backend. Either way the delivery needs them (a Discord role needs the Discord id).
+        for provider in sorted(required_signins(product)):
+            if not getattr(identity, f"{provider}_id"):
+                raise ServiceError("signin_required", f"{product.name} needs a sign-in with "
+                                   f"{provider.title()} before checkout.", field=provider)
     for pid, quantity in merged.items():
         _reserve(products[pid], quantity)
     now = timezone.now()
     quote = price_lines(store=store, items=[(products[pid], q) for pid, q in merged.items()],
                         at=now)
+    # Tier upgrades (worked out by payments/upgrades.py for this buyer) come off before the
+    # coupon, which then discounts what is left, as the basket showed it.
+    applied = apply_upgrades(quote=quote, upgrades=upgrades or {}, identity=identity)
     coupon = None
     if coupon_code:
         # A code that stopped applying between the basket and here refuses the order, so
@@ -250,6 +284,7 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                   list_price=line.list_price, sale_name=line.sale.name if line.sale else "",
                   total=quantize(line.total, store.currency))
         for line in quote.lines])
+    claim_upgrades(order=order, applied=applied)
     if coupon is not None:
         coupons.coupon_take(coupon=coupon, customer=buyer, order_number=order.order_number,
                             discount=quote.discount, quote=quote)
@@ -342,6 +377,7 @@ def order_payment_failed(*, store: Store, order_number: str, gateway: str, error
 def _release_promotions(order: Order) -> None:
     """An order that was never paid gives back its coupon use and its gift card debit."""
     coupons.coupon_release(store=order.store, order_number=order.order_number)
+    release_upgrades(order=order)
     if order.gift_card_id and order.gift_card_amount > 0:
         owed = giftcards.gift_card_debited_for(card_id=order.gift_card_id,
                                                order_number=order.order_number)

@@ -37,6 +37,7 @@ from shopkeep.disputes.models import Dispute
 from shopkeep.orders import refunds
 from shopkeep.orders import services as orders
 from shopkeep.orders.models import Order, Refund
+from shopkeep.payments import upgrades
 from shopkeep.payments.gateways import get_gateway
 from shopkeep.payments.gateways.base import (
     CheckoutRequest,
@@ -65,13 +66,17 @@ UNCERTAIN_ERRORS = frozenset({"idempotency_error", "gateway_unreachable", "rate_
 def order_create(*, store: Store, lines: list[orders.Line], customer: CustomerInput,
                  billing_address: dict | None = None, phone: str = "", gateway: str = "",
                  coupon_code: str = "", gift_card_code: str = "", vat_number: str = "",
-                 creator_code: str = "") -> Order:
+                 creator_code: str = "", buyer_ip: str = "") -> Order:
     """A checkout's pending order (``orders.services.order_create_pending``); an order a gift
-    card pays in full is paid in the same transaction, with its purchase commands."""
+    card pays in full is paid in the same transaction, with its purchase commands. A buyer
+    (by e-mail) who holds a lower tier of a product pays the upgrade price
+    (``payments/upgrades.py``)."""
+    found = upgrades.upgrades_for_checkout(store=store, email=customer.email,
+                                           product_ids=[line.product_id for line in lines])
     order = orders.order_create_pending(
         store=store, lines=lines, customer=customer, billing_address=billing_address,
         phone=phone, gateway=gateway, coupon_code=coupon_code, gift_card_code=gift_card_code,
-        vat_number=vat_number, creator_code=creator_code)
+        vat_number=vat_number, creator_code=creator_code, buyer_ip=buyer_ip, upgrades=found)
     if order.payment_gateway == orders.GIFT_CARD_GATEWAY:
         # Nothing left for a gateway to take: the gift card's debit is the payment.
         paid = order_paid(store=store, order_number=order.order_number,
@@ -92,7 +97,8 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> str:
     gateway = get_gateway(order.payment_gateway, store=order.store)
     items = list(order.items.select_related("product"))
     product = items[0].product if len(items) == 1 else None
-    terms = (SubscriptionTerms(interval=product.billing_interval, trial_days=product.trial_days)
+    terms = (SubscriptionTerms(interval=product.billing_interval, trial_days=product.trial_days,
+                               product_id=product.pk, product_name=product.name)
              if product is not None and product.is_subscription else None)
     try:
         start = gateway.start_checkout(CheckoutRequest(
@@ -100,9 +106,14 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> str:
             amount_minor=to_minor(order.amount_due, order.currency), currency=order.currency,
             description=", ".join(f"{i.product_name} x{i.quantity}" for i in items),
             customer_email=order.customer_email, success_url=success_url,
-            cancel_url=cancel_url, test_mode=order.is_test_order, subscription=terms))
+            cancel_url=cancel_url, test_mode=order.is_test_order, subscription=terms,
+            first_period_credit_minor=to_minor(items[0].upgrade_credit, order.currency)
+            if terms is not None else 0))
     except GatewayError as exc:
-        orders.order_cancel_unpaid(order=order, reason=f"gateway refused checkout: {exc.code}")
+        if exc.code != "already_paid":
+            # Paid at the gateway already: its confirmation is on the way, keep the hold.
+            orders.order_cancel_unpaid(order=order,
+                                       reason=f"gateway refused checkout: {exc.code}")
         raise ServiceError("gateway_error", exc.message) from None
     Order.objects.filter(pk=order.pk).update(gateway_session_id=start.session_id,
                                              updated_at=timezone.now())
@@ -119,6 +130,9 @@ def order_paid(*, store: Store, order_number: str, gateway: str, payment_id: str
                                    payment_id=payment_id, paid_at=paid_at)
     if order is None:
         return None
+    # The lower tier's take-back goes first: one player's commands run in queue order.
+    for lower in upgrades.on_upgrade_paid(order=order):
+        subscription_end_if_due(sub=lower)
     delivery_queue.on_order_paid(order=order)
     if notice is not None and notice.subscription_id:
         subscriptions.subscription_start(order=order, notice=notice)

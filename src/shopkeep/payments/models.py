@@ -54,6 +54,8 @@ class SandboxSession(models.Model):
     cancel_url = models.CharField(max_length=500)
     subscription_interval = models.CharField(max_length=8, blank=True)
     trial_days = models.PositiveIntegerField(default=0)
+    # Taken off the first payment only; the subscription renews at amount + this.
+    first_period_credit_minor = models.BigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -151,3 +153,86 @@ class StripeConnection(models.Model):
 
     def seal_context(self, field: str) -> str:
         return f"stripe:{self.store_id}:{field}"
+
+
+class PayPalConnection(models.Model):
+    """A store's PayPal REST app. The client secret is sealed and never shown again; the
+    webhook is the one Shopkeep found or created for this store's URL when it connected."""
+
+    class Mode(models.TextChoices):
+        SANDBOX = "sandbox"
+        LIVE = "live"
+
+    store = models.OneToOneField("stores.Store", on_delete=models.CASCADE,
+                                 related_name="paypal_connection")
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    client_id = models.CharField(max_length=128)
+    client_secret_sealed = models.TextField()
+    client_secret_last4 = models.CharField(max_length=4)
+    webhook_id = models.CharField(max_length=64)
+    webhook_created = models.BooleanField(default=False)
+    connected_at = models.DateTimeField(default=timezone.now)
+    connected_by = models.CharField(max_length=200, blank=True)
+    first_event_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_event_type = models.CharField(max_length=64, blank=True)
+    last_signature_failure_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.client_id[:12]}… ({self.mode})"
+
+    @property
+    def livemode(self) -> bool:
+        return self.mode == self.Mode.LIVE
+
+    def seal_context(self, field: str) -> str:
+        return f"paypal:{self.store_id}:{field}"
+
+
+class PayPalPlan(models.Model):
+    """A billing plan made at PayPal for one subscription product at one price: PayPal bills
+    by plan, so a price or interval change needs a new plan (old subscribers keep theirs)."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=8)
+    client_id = models.CharField(max_length=128)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    interval = models.CharField(max_length=8)
+    trial_days = models.PositiveIntegerField(default=0)
+    paypal_product_id = models.CharField(max_length=64)
+    plan_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "product", "mode", "client_id", "amount_minor", "currency",
+                        "interval", "trial_days"], name="paypal_plan_once_per_terms"),
+        ]
+
+    def __str__(self) -> str:
+        return self.plan_id
+
+
+class PayPalEvent(models.Model):
+    """Every verified PayPal webhook event, kept once per store by PayPal's event id: a
+    redelivery (PayPal resends until it gets a 2xx, for up to three days) is a no-op."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    event_id = models.CharField(max_length=128)
+    event_type = models.CharField(max_length=64)
+    resource_id = models.CharField(max_length=128, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "event_id"],
+                                    name="paypal_event_once_per_store"),
+        ]
+
+    def __str__(self) -> str:
+        return self.event_id

@@ -1,19 +1,33 @@
-"""Reads for payments: which gateway a store's checkout uses, and its Stripe status."""
+"""Reads for payments: which gateways a store's checkout offers, and what blocks going live."""
 
 from __future__ import annotations
 
-from shopkeep.payments.models import StripeConnection
+from shopkeep.payments.models import PayPalConnection, StripeConnection
 from shopkeep.stores.models import Store
+
+GATEWAY_LABELS = {"stripe": "Card (Stripe)", "paypal": "PayPal", "sandbox": "Test card (sandbox)"}
+
+
+def checkout_gateways(*, store: Store) -> list[str]:
+    """The gateways a buyer may choose from, the default first.
+
+    Stripe once connected, except in test mode with a live key (test mode never takes real
+    money); a live store with a test key still lists "stripe", whose checkout then refuses
+    with a message that says what to fix. PayPal when its mode matches the store's (sandbox
+    credentials in test mode, live ones when live). The sandbox when nothing else is offered.
+    """
+    offered = []
+    stripe = StripeConnection.objects.filter(store=store).only("livemode").first()
+    if stripe is not None and not (store.test_mode and stripe.livemode):
+        offered.append("stripe")
+    paypal = PayPalConnection.objects.filter(store=store).only("mode").first()
+    if paypal is not None and paypal.livemode != store.test_mode:
+        offered.append("paypal")
+    return offered or ["sandbox"]
 
 
 def checkout_gateway(*, store: Store) -> str:
-    """Stripe once connected; the sandbox otherwise, and in test mode with a live key (test
-    mode never takes real money). A live store with a test key still gets "stripe", whose
-    checkout then refuses with a message that says what to fix."""
-    connection = StripeConnection.objects.filter(store=store).only("livemode").first()
-    if connection is None or (store.test_mode and connection.livemode):
-        return "sandbox"
-    return "stripe"
+    return checkout_gateways(store=store)[0]
 
 
 def going_live_problem(*, store: Store) -> str:
@@ -23,4 +37,8 @@ def going_live_problem(*, store: Store) -> str:
     if connection is not None and not connection.livemode:
         return ("Stripe is connected with a test key. Connect your live key (sk_live_...) in "
                 "Settings > Payments before turning test mode off.")
+    paypal = PayPalConnection.objects.filter(store=store).only("mode").first()
+    if paypal is not None and not paypal.livemode:
+        return ("PayPal is connected with sandbox credentials. Connect the live app's Client "
+                "ID and Secret in Settings > Payments before turning test mode off.")
     return ""

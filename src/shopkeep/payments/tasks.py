@@ -13,6 +13,11 @@ from django_tasks import task
 
 from shopkeep.core.scheduler import register_periodic
 from shopkeep.payments import flows
+from shopkeep.payments.paypal_worker import (
+    paypal_capture_apply,
+    paypal_sale_apply,
+    paypal_sweep_approved,
+)
 from shopkeep.payments.refund_reconcile import refunds_reconcile
 from shopkeep.payments.services import notice_process
 from shopkeep.payments.stripe_charges import stripe_charge_event_apply
@@ -22,6 +27,23 @@ from shopkeep.payments.stripe_charges import stripe_charge_event_apply
 def stripe_charge_event(connection_id: int, event: dict) -> list[str]:
     """A verified charge.refunded / charge.dispute.* event; needs Stripe's API, so a worker."""
     return stripe_charge_event_apply(connection_id=connection_id, event=event)
+
+
+@task()
+def paypal_capture(connection_id: int, paypal_order_id: str) -> list[str]:
+    """Capture an order the buyer approved at PayPal (CHECKOUT.ORDER.APPROVED)."""
+    return paypal_capture_apply(connection_id=connection_id, paypal_order_id=paypal_order_id)
+
+
+@task()
+def paypal_sale_event(connection_id: int, event: dict) -> list[str]:
+    """A verified PAYMENT.SALE.COMPLETED: reads the subscription's new period at PayPal."""
+    return paypal_sale_apply(connection_id=connection_id, event=event)
+
+
+@task()
+def paypal_sweep() -> list[str]:
+    return paypal_sweep_approved()
 
 
 @task()
@@ -59,5 +81,6 @@ register_periodic(name="subscriptions.retry_due", task=retry_due_renewals,
                   every=timedelta(minutes=5))
 register_periodic(name="subscriptions.end_due", task=end_due_subscriptions,
                   every=timedelta(minutes=1))
+register_periodic(name="payments.paypal_sweep", task=paypal_sweep, every=timedelta(minutes=5))
 register_periodic(name="orders.reconcile_refunds", task=reconcile_refunds,
                   every=timedelta(minutes=1))

@@ -208,3 +208,43 @@ class CreatorCode(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class TierGroup(models.Model):
+    """Ranks that build on each other (VIP < MVP < Legend): a buyer who holds a lower tier
+    pays the difference for a higher one, and the lower tier's take-back commands run before
+    the higher tier's purchase commands (docs/promotions.md, "Tiered upgrades")."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="tier_groups")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "name"], name="tier_group_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tier(models.Model):
+    """One product's place in its group; rank 1 is the lowest. A product is in one group."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(TierGroup, on_delete=models.CASCADE, related_name="tiers")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["group_id", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["product"], name="tier_product_in_one_group"),
+            models.UniqueConstraint(fields=["group", "rank"], name="tier_unique_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}#{self.rank}"

@@ -37,8 +37,11 @@ class PricedLine:
     product: Product
     quantity: int
     list_price: Decimal  # the catalogue price
-    unit_price: Decimal  # after the best running sale
+    unit_price: Decimal  # after the best running sale, and after an upgrade's credit
     sale: Sale | None = None
+    # A tier upgrade: what holding the lower tier took off the unit price, and its name.
+    upgrade_credit: Decimal = ZERO
+    upgrade_from_name: str = ""
 
     @property
     def total(self) -> Decimal:
@@ -71,7 +74,12 @@ class Quote:
 
     @property
     def sale_savings(self) -> Decimal:
-        return sum((line.list_total - line.total for line in self.lines), ZERO)
+        return sum((line.list_total - line.total - line.upgrade_credit * line.quantity
+                    for line in self.lines), ZERO)
+
+    @property
+    def upgrade_credit(self) -> Decimal:
+        return sum((line.upgrade_credit * line.quantity for line in self.lines), ZERO)
 
     @property
     def amount_due(self) -> Decimal:

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from shopkeep.staff import views, views_support
+from shopkeep.staff import views, views_status, views_support
 
 app_name = "staff"
 
 urlpatterns = [
     path("", views.store_list, name="store_list"),
     path("stores/<int:store_id>/plan/", views.store_plan, name="store_plan"),
+    path("status/", views_status.incident_list, name="incidents"),
+    path("status/<int:incident_id>/", views_status.incident_detail, name="incident"),
     path("support/", views_support.queue, name="support_queue"),
     path("support/tickets/<int:ticket_id>/", views_support.ticket_detail, name="ticket"),
     path("support/tickets/<int:ticket_id>/reply/", views_support.ticket_reply,

@@ -36,9 +36,19 @@ class CheckoutForm(forms.Form):
     accept_terms = forms.BooleanField(label="I accept the store's terms; purchases are "
                                       "delivered in game to the player above.")
 
-    def __init__(self, *args, player_label: str, **kwargs) -> None:
+    def __init__(self, *args, player_label: str, steam_id: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["player_name"].label = player_label
+        self.steam_id = steam_id
+        if steam_id:
+            # A Steam game after Steam sign-in: the player is the account Steam vouched for.
+            self.fields["player_name"].required = False
+            self.fields["player_name"].disabled = True
+            self.fields["player_name"].initial = steam_id
+            self.fields["player_name"].help_text = "From your Steam sign-in."
+
+    def clean_player_name(self) -> str:
+        return self.steam_id or self.cleaned_data.get("player_name", "")
 
     def address(self) -> dict:
         return {k: self.cleaned_data.get(k, "") for k in

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from shopkeep.catalog.models import DeliveryAction, Product
+from shopkeep.customers.models import Customer
+from shopkeep.payments.upgrades import upgrade_offers
 from shopkeep.promotions.pricing import price_products
 from shopkeep.stores.models import Store
 from shopkeep.themes.public_urls import store_public_url
@@ -29,22 +31,32 @@ class PriceDisplay:
     compare_at: Decimal | None = None
     label: str = ""  # the sale's name
     ends_at: datetime | None = None
+    # A signed-in customer who holds a lower tier: what upgrading costs, and from what.
+    upgrade_price: Decimal | None = None
+    upgrade_from: str = ""
 
     @property
     def on_sale(self) -> bool:
         return self.compare_at is not None and self.compare_at > self.price
 
 
-def price_display(*, store: Store, products: list[Product]) -> dict[int, PriceDisplay]:
+def price_display(*, store: Store, products: list[Product],
+                  customer: Customer | None = None) -> dict[int, PriceDisplay]:
+    """``customer``: only for pages that are never cached (a session cookie bypasses the
+    page cache), since an upgrade price is personal."""
     prices = price_products(store=store, products=products)
+    offers = upgrade_offers(store=store, customer=customer, products=products)
     shown = {}
     for p in products:
         price, sale = prices[p.pk]
+        offer = offers.get(p.pk)
+        upgrade = ({"upgrade_price": offer.price, "upgrade_from": offer.from_name}
+                   if offer is not None else {})
         if sale is not None and price < p.price:
             shown[p.pk] = PriceDisplay(price=price, currency=p.currency, compare_at=p.price,
-                                       label=sale.name, ends_at=sale.ends_at)
+                                       label=sale.name, ends_at=sale.ends_at, **upgrade)
         else:
-            shown[p.pk] = PriceDisplay(price=p.price, currency=p.currency)
+            shown[p.pk] = PriceDisplay(price=p.price, currency=p.currency, **upgrade)
     return shown
 
 
@@ -59,7 +71,8 @@ class DeliveryInfo:
 def product_delivery(product: Product) -> DeliveryInfo | None:
     """Which servers the purchase reaches and whether the buyer must be online: told in
     plain words on the product page. None for products with no in-game commands."""
-    actions = list(DeliveryAction.objects.filter(product=product, trigger="purchase")
+    actions = list(DeliveryAction.objects.filter(product=product, trigger="purchase",
+                                                 kind=DeliveryAction.Kind.COMMANDS)
                    .prefetch_related("servers"))
     if not actions:
         return None

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from shopkeep.storefront import views, views_extra, views_support
+from shopkeep.storefront import views, views_extra, views_signin, views_support
 from shopkeep.themes.hosts import StoreSlugConverter
 
 register_converter(StoreSlugConverter, "store")
@@ -33,6 +33,12 @@ urlpatterns = [
     path("<store:store_slug>account/signup/", views.account_signup, name="account_signup"),
     path("<store:store_slug>account/verify/<str:token>/", views.account_verify,
          name="account_verify"),
+    path("<store:store_slug>login/steam/callback/", views_signin.steam_callback,
+         name="signin_steam_callback"),
+    path("<store:store_slug>login/<str:provider>/", views_signin.signin_start,
+         name="signin_start"),
+    path("<store:store_slug>login/<str:provider>/finish/", views_signin.signin_finish,
+         name="signin_finish"),
     path("<store:store_slug>account/logout/", views.account_logout, name="account_logout"),
     path("<store:store_slug>account/subscriptions/<int:subscription_id>/cancel/",
          views.account_cancel_subscription, name="account_cancel_subscription"),

@@ -17,12 +17,13 @@ from django.views.decorators.http import require_POST
 
 from shopkeep.catalog.models import Category, Product
 from shopkeep.core.errors import ServiceError
-from shopkeep.customers.identity import identity_label
+from shopkeep.customers.identity import STEAM_GAMES, identity_label
 from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, order_quote
 from shopkeep.payments.flows import checkout_start, order_create, subscription_cancel
+from shopkeep.payments.upgrades import customer_by_email, upgrades_for
 from shopkeep.promotions.pricing import Quote
 from shopkeep.storefront import basket
 from shopkeep.storefront.forms import (
@@ -36,6 +37,11 @@ from shopkeep.storefront.forms import (
 from shopkeep.storefront.order_view import order_view
 from shopkeep.storefront.pricing import price_display, product_delivery, product_jsonld
 from shopkeep.storefront.shop import cached_page, open_store, render_page, shop_store
+from shopkeep.storefront.signin_session import (
+    checkout_signin,
+    forget_identities,
+    link_pending,
+)
 from shopkeep.storefront.tasks import send_login_link
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
@@ -61,7 +67,7 @@ def _render(request: HttpRequest, store: Store, template: str, context: dict | N
 def home(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     products = list(Product.objects.on_sale().filter(store=store).select_related("category"))
-    prices = price_display(store=store, products=products)
+    prices = price_display(store=store, products=products, customer=_customer(request, store))
     for p in products:
         p.display = prices[p.pk]
     groups = [(c, [p for p in products if p.category_id == c.pk])
@@ -98,7 +104,8 @@ def product_page(request: HttpRequest, store_slug: str, product_slug: str) -> Ht
     store = _store(store_slug)
     product = get_object_or_404(Product.objects.on_sale().select_related("category"),
                                 store=store, slug=product_slug)
-    product.display = price_display(store=store, products=[product])[product.pk]
+    product.display = price_display(store=store, products=[product],
+                                    customer=_customer(request, store))[product.pk]
     form = AddToBasketForm(request.POST or None, initial={"quantity": 1})
     if request.method == "POST" and not _same_origin(request):
         return HttpResponseForbidden("Cross-site request refused.")
@@ -143,11 +150,18 @@ def basket_add(request: HttpRequest, store_slug: str) -> HttpResponse:
 def _quote(request: HttpRequest, store: Store, lines: list, *, email: str = "",
            gift_card_code: str = "", country: str = "", region: str = "",
            vat_number: str = "") -> Quote:
+    # An upgrade price is the signed-in customer's; checkout works it out again from the
+    # e-mail the buyer gives (payments.flows.order_create).
+    customer = _customer(request, store)
+    if customer is None and email:
+        customer = customer_by_email(store=store, email=email)
+    found = upgrades_for(store=store, customer=customer,
+                         product_ids=[line.product.pk for line in lines])
     return order_quote(store=store, lines=[Line(line.product.pk, line.quantity)
                                            for line in lines],
                        coupon_code=basket.coupon_code(request, store), email=email,
                        gift_card_code=gift_card_code, country=country[:2],
-                       region=region[:64], vat_number=vat_number[:40])
+                       region=region[:64], vat_number=vat_number[:40], upgrades=found)
 
 
 @open_store
@@ -206,19 +220,32 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
     if not lines:
         messages.info(request, "Your basket is empty.")
         return redirect("storefront:home", store_slug=store.slug)
-    form = CheckoutForm(request.POST or None, player_label=identity_label(store.game))
+    signin = checkout_signin(request, store, [line.product for line in lines])
+    form = CheckoutForm(request.POST or None, player_label=identity_label(store.game),
+                        steam_id=signin.verified.get("steam", {}).get("id", "")
+                        if store.game in STEAM_GAMES else "")
+    if request.method == "POST" and form.is_valid() and signin.missing:
+        form.add_error(None, signin.missing_message)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        steam, discord = signin.verified.get("steam", {}), signin.verified.get("discord", {})
         try:
             order = order_create(
                 store=store, lines=[Line(line.product.pk, line.quantity) for line in lines],
+                # Steam and Discord ids only from a sign-in in this session, never typed.
                 customer=CustomerInput(email=data["email"], player_name=data["player_name"],
-                                       name=data["name"], country=data["country"]),
+                                       name=data["name"], country=data["country"],
+                                       steam_id=steam.get("id", ""),
+                                       steam_username=steam.get("username", ""),
+                                       discord_id=discord.get("id", ""),
+                                       discord_username=discord.get("username", ""),
+                                       linked=tuple(signin.verified)),
                 billing_address=form.address(),
                 coupon_code=basket.coupon_code(request, store),
                 gift_card_code=data.get("gift_card_code", ""),
                 vat_number=data.get("vat_number", ""),
-                creator_code=data.get("creator_code", ""))
+                creator_code=data.get("creator_code", ""),
+                buyer_ip=request.META.get("REMOTE_ADDR", ""))
         except ServiceError as exc:
             # The service names the field it refused ("player_name", "billing_address.city",
             # "items" for basket-wide rules); unknown names become a message above the form.
@@ -226,6 +253,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
             form.add_error(field if field in form.fields else None, exc.message)
         else:
             basket.clear(request, store)
+            signed_in = _customer(request, store)
+            if signed_in is not None and signed_in.pk == order.customer_id:
+                link_pending(request, store, signed_in)
             return _pay(request, order)
     # After a POST the totals show the tax for the billing country and VAT number typed.
     posted = request.POST if request.method == "POST" else {}
@@ -233,7 +263,8 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                    region=str(posted.get("state", "")),
                    vat_number=str(posted.get("vat_number", "")))
     return render_page(request, store, "checkout.html", {"form": form, "lines": quote.lines,
-                                                         "quote": quote, "total": quote.total},
+                                                         "quote": quote, "total": quote.total,
+                                                         "signin": signin},
                        status=400 if form.errors else 200)
 
 
@@ -335,7 +366,9 @@ def account_login(request: HttpRequest, store_slug: str) -> HttpResponse:
             _send_link(request, store, customer)
         # The same answer for every address, so nobody learns who shops here.
         return _render(request, store, "login_sent.html", {"email": email})
-    return _render(request, store, "login.html", {"form": form})
+    signin = checkout_signin(request, store, [])
+    signin.next = reverse("storefront:account", args=[store.slug])
+    return _render(request, store, "login.html", {"form": form, "signin": signin})
 
 
 def account_signup(request: HttpRequest, store_slug: str) -> HttpResponse:
@@ -377,6 +410,7 @@ def account_verify(request: HttpRequest, store_slug: str, token: str) -> HttpRes
         return redirect("storefront:account_login", store_slug=store.slug)
     request.session.cycle_key()
     request.session[_session_key(store)] = customer.pk
+    link_pending(request, store, customer)
     return redirect("storefront:account", store_slug=store.slug)
 
 
@@ -386,6 +420,7 @@ def account(request: HttpRequest, store_slug: str) -> HttpResponse:
     if customer is None:
         return redirect("storefront:account_login", store_slug=store.slug)
     return _render(request, store, "account.html", {
+        "signin": checkout_signin(request, store, []),
         "orders": customer.orders.filter(store=store).prefetch_related("items")[:100],
         "subscriptions": customer.subscriptions.filter(store=store).select_related("product"),
     })
@@ -414,6 +449,7 @@ def account_cancel_subscription(request: HttpRequest, store_slug: str,
 def account_logout(request: HttpRequest, store_slug: str) -> HttpResponse:
     store = _store(store_slug)
     request.session.pop(_session_key(store), None)
+    forget_identities(request, store)
     return redirect("storefront:home", store_slug=store.slug)
 
 

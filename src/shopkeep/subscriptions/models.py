@@ -50,8 +50,9 @@ class Subscription(PlayerSnapshot):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["payment_gateway", "gateway_subscription_id"],
-                                    name="subscription_gateway_id_once"),
+            models.UniqueConstraint(fields=["store", "payment_gateway",
+                                            "gateway_subscription_id"],
+                                    name="subscription_gateway_id_once_per_store"),
         ]
 
     def __str__(self) -> str:

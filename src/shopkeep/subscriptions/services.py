@@ -55,7 +55,9 @@ def subscription_start(*, order: Order, notice: Notice) -> Subscription | None:
     item = order.items.select_related("product").first()
     if item is None or not notice.subscription_id or notice.period_end is None:
         return None
-    if Subscription.objects.filter(payment_gateway=order.payment_gateway,
+    # Inside the order's store: an id that another store's notice claimed first must not keep
+    # this store's buyer from the subscription they paid for.
+    if Subscription.objects.filter(store=order.store, payment_gateway=order.payment_gateway,
                                    gateway_subscription_id=notice.subscription_id).exists():
         return None
     product = item.product
@@ -67,7 +69,9 @@ def subscription_start(*, order: Order, notice: Notice) -> Subscription | None:
         payment_gateway=order.payment_gateway,
         gateway_subscription_id=notice.subscription_id,
         gateway_customer_id=notice.customer_id, gateway_plan_id=notice.plan_id,
-        quantity=item.quantity, amount=item.unit_price, currency=order.currency,
+        # An upgrade's credit lowers the first payment only: renewals are at the full price.
+        quantity=item.quantity, amount=item.unit_price + item.upgrade_credit,
+        currency=order.currency,
         billing_interval=product.billing_interval, current_period_start=start,
         current_period_end=notice.period_end,
         trial_starts_at=start if trial else None,

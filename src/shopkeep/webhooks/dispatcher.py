@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from shopkeep.core.heartbeat import Beater
 from shopkeep.core.http import TOTAL_TIMEOUT, is_blocked_error, safe_async_client
 from shopkeep.webhooks import queue, schedule
 from shopkeep.webhooks.models import WebhookEndpoint
@@ -74,6 +75,8 @@ class Dispatcher:
         self._results: list[tuple[Job, Outcome]] = []
         self._wake = asyncio.Event()
         self.sent = 0
+        # Set by `shopkeep dispatcher` (tests and benchmarks run without one).
+        self.beater: Beater | None = None
 
     # -- one exchange --------------------------------------------------------------------
 
@@ -128,6 +131,11 @@ class Dispatcher:
         try:
             while job is not None:
                 out = await self.exchange(client, job)
+                if not out.succeeded:
+                    logger.info("webhook %s attempt %d failed: %s", job.delivery_id,
+                                job.attempt_number, out.error,
+                                extra={"request_id": job.request_id,
+                                       "endpoint_id": job.endpoint_pk})
                 self._results.append((job, out))
                 self.sent += 1
                 job = waiting.popleft() if waiting else None
@@ -213,6 +221,8 @@ class Dispatcher:
         try:
             while not (stop and stop.is_set()):
                 self._wake.clear()
+                if self.beater is not None and self.beater.due():
+                    await sync_to_async(self.beater.beat)()
                 try:
                     claimed = await self.step()
                 except Exception:
@@ -244,6 +254,8 @@ class Dispatcher:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._flush(force=True)
             await self._close_idle_clients(-1)
+            if self.beater is not None:
+                await sync_to_async(self.beater.stop)()
 
     async def run_until_idle(self) -> int:
         """Send everything due now (and retries that fall due meanwhile), then return."""

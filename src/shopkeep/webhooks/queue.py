@@ -48,6 +48,7 @@ class Job:
     attempt_number: int
     retry_step: int
     lease_token: str
+    request_id: str = ""
 
 
 @dataclass
@@ -92,7 +93,8 @@ def fanout(*, now: datetime, limit: int = 500) -> int:
                     continue
                 delivery = WebhookDelivery(store_id=event.store_id, endpoint=endpoint,
                                            event=event, event_type=event.event_type,
-                                           next_attempt_at=now, created_at=now)
+                                           next_attempt_at=now, created_at=now,
+                                           request_id=event.request_id)
                 delivery.body = render_body(
                     fmt=endpoint.format, store=event.store, delivery_id=delivery.public_id,
                     event_type=event.event_type, created_at=event.created_at, data=event.data)
@@ -135,7 +137,7 @@ def claim(*, now: datetime, limit: int, room: dict[int, int], default_room: int)
     rows = WebhookDelivery.objects.filter(pk__in=chosen, lease_token=token).values(
         "pk", "public_id", "event_type", "body", "is_test", "endpoint_id", "attempt_count",
         "retry_step", "endpoint__url", "endpoint__format", "endpoint__secret",
-        "endpoint__previous_secret", "endpoint__previous_secret_expires_at")
+        "endpoint__previous_secret", "endpoint__previous_secret_expires_at", "request_id")
     jobs = []
     for d in rows:
         # Plain values, not model instances: claims run many times a second. The previous
@@ -149,7 +151,7 @@ def claim(*, now: datetime, limit: int, room: dict[int, int], default_room: int)
                         endpoint_pk=d["endpoint_id"], url=d["endpoint__url"],
                         format=d["endpoint__format"], secrets=tuple(secrets),
                         attempt_number=d["attempt_count"] + 1, retry_step=d["retry_step"],
-                        lease_token=token))
+                        lease_token=token, request_id=d["request_id"]))
     return jobs
 
 

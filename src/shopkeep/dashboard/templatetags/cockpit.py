@@ -76,3 +76,101 @@ def store_time(value: datetime | None, store) -> str:
         zone = ZoneInfo("UTC")
     local = timezone.localtime(value, zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def _ago(delta_seconds: float) -> str:
+    """"3 minutes ago" / "in 2 days": the largest whole unit, in words."""
+    future = delta_seconds < 0
+    seconds = abs(int(delta_seconds))
+    if seconds < 45:
+        return "just now" if not future else "in a few seconds"
+    for size, unit in ((86400 * 365, "year"), (86400 * 30, "month"), (86400 * 7, "week"),
+                       (86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = max(1, round(seconds / size)) if size <= 60 else seconds // size
+            words = f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"in {words}" if future else f"{words} ago"
+    return "in 1 minute" if future else "1 minute ago"  # pragma: no cover - 45..59 s
+
+
+@register.filter
+def when(value: datetime | None, store) -> str:
+    """``<time title="2025-01-20 09:30:12 EST">3 minutes ago</time>``: human words, with the
+    exact store-local time (zone named) on hover and for screen readers' title."""
+    from django.utils.html import format_html
+
+    if value is None:
+        return "—"
+    exact = store_time_seconds(value, store)
+    words = _ago((timezone.now() - value).total_seconds())
+    return format_html('<time datetime="{}" title="{}">{}</time>',
+                       value.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                       exact, words)
+
+
+def _zone(store) -> ZoneInfo:
+    try:
+        return ZoneInfo(store.time_zone)
+    except Exception:  # a zone removed from tzdata since it was chosen
+        return ZoneInfo("UTC")
+
+
+@register.filter
+def store_time_seconds(value: datetime | None, store) -> str:
+    """``2025-01-20 09:30:12 EST``."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value, _zone(store))
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+
+
+@register.filter
+def store_date(value, store) -> str:
+    """A date (or a datetime's local date) as ``2025-01-20``."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = timezone.localtime(value, _zone(store)).date()
+    return f"{value:%Y-%m-%d}"
+
+
+@register.filter
+def duration(seconds) -> str:
+    """``2 minutes 5 seconds``, ``3 hours``, ``2 days 4 hours``: two units at most."""
+    if seconds is None:
+        return "—"
+    seconds = int(abs(float(seconds)))
+    if seconds < 60:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    parts = []
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds >= size:
+            count, seconds = divmod(seconds, size)
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+        if len(parts) == 2:
+            break
+        if parts and size == 1:
+            break
+    return " ".join(parts[:2])
+
+
+@register.filter
+def first_line(value) -> str:
+    for line in str(value or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+@register.filter
+def money(amount, currency: str) -> str:
+    """``1,234.50 EUR``: the currency's decimals, thousands grouped, the code named."""
+    from decimal import Decimal
+
+    from shopkeep.core.money import money_str
+
+    text = money_str(Decimal(str(amount or 0)), currency)
+    whole, _, cents = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    grouped = f"{int(whole.lstrip('-') or 0):,}"
+    return f"{sign}{grouped}{'.' + cents if cents else ''} {currency}"

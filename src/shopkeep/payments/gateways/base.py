@@ -34,6 +34,9 @@ class CallbackRejected(Exception):
 class SubscriptionTerms:
     interval: str  # week, month or year
     trial_days: int = 0
+    # Providers that bill by plan (PayPal) make one per product and price.
+    product_id: int | None = None
+    product_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class CheckoutRequest:
     cancel_url: str
     test_mode: bool
     subscription: SubscriptionTerms | None = None
+    # Subscriptions only: taken off the first payment alone (a tier upgrade's unused credit);
+    # ``amount_minor`` is that first payment, and renewals are ``amount_minor`` plus this.
+    first_period_credit_minor: int = 0
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,8 @@ class SandboxGateway:
             success_url=request.success_url, cancel_url=request.cancel_url,
             subscription_interval=request.subscription.interval if request.subscription else "",
             trial_days=request.subscription.trial_days if request.subscription else 0,
+            first_period_credit_minor=(request.first_period_credit_minor
+                                       if request.subscription else 0),
         )
         return CheckoutStart(session_id=session.id,
                              redirect_url=reverse("payments:sandbox_pay", args=[session.id]))
@@ -314,13 +316,14 @@ class SandboxGateway:
                    else add_interval(now, session.subscription_interval))
             sub = SandboxSubscription.objects.create(
                 id=_id("sub"), customer_id=_id("cus"), reference=session.reference,
-                amount_minor=session.amount_minor, currency=session.currency,
+                amount_minor=session.amount_minor + session.first_period_credit_minor,
+                currency=session.currency,
                 interval=session.subscription_interval, current_period_start=start,
                 current_period_end=end, card_number=card)
             sub_id, customer_id = sub.id, sub.customer_id
             # The sandbox's "price": one per amount and interval, as a provider's plan would be.
             plan_id = (f"price_test_{session.subscription_interval}_"
-                       f"{session.amount_minor}{session.currency.lower()}")
+                       f"{sub.amount_minor}{session.currency.lower()}")
         _deliver(Notice(event_id=_id("evt"), kind="payment.succeeded", occurred_at=now,
                         reference=session.reference, payment_id=charge.id,
                         charge_id=charge.id.replace("pi_", "ch_", 1),

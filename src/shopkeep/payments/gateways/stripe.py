@@ -128,6 +128,21 @@ class StripeGateway:
             params["subscription_data"] = {"metadata": metadata}
             if request.subscription.trial_days:
                 params["subscription_data"]["trial_period_days"] = request.subscription.trial_days
+            if request.first_period_credit_minor > 0:
+                # A tier upgrade: the price is the full recurring one, and a single-use
+                # coupon takes the credit off the first invoice only (duration "once").
+                price_data["unit_amount"] = (request.amount_minor
+                                             + request.first_period_credit_minor)
+                try:
+                    coupon = client.v1.coupons.create(
+                        {"amount_off": request.first_period_credit_minor,
+                         "currency": request.currency.lower(), "duration": "once",
+                         "max_redemptions": 1, "name": "Upgrade credit",
+                         "metadata": metadata},
+                        {"idempotency_key": f"shopkeep-upgrade-{request.reference}"})
+                except stripe.StripeError as exc:
+                    raise gateway_error(exc) from None
+                params["discounts"] = [{"coupon": coupon.id}]
         params["line_items"] = [{"quantity": 1, "price_data": price_data}]
         try:
             session = client.v1.checkout.sessions.create(params)
