@@ -51,7 +51,8 @@ ROUTES: dict[str, Route] = {
 }
 
 # Routes served by other modules, each with its own outsider tests (tests/dashboard/...).
-OTHER_MODULES = {"shopkeep.dashboard.views_commands",  # tests/dashboard/test_adhoc_views.py
+OTHER_MODULES = {"shopkeep.dashboard.views_analytics",  # tests/dashboard/test_analytics.py
+                 "shopkeep.dashboard.views_commands",  # tests/dashboard/test_adhoc_views.py
                  "shopkeep.dashboard.views_catalog", "shopkeep.dashboard.views_customers",
                  "shopkeep.dashboard.views_orders", "shopkeep.dashboard.views_subscriptions",
                  "shopkeep.dashboard.views_payments", "shopkeep.dashboard.views_servers",

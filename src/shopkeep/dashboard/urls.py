@@ -3,6 +3,7 @@ from django.urls import path
 from shopkeep.dashboard import (
     urls_support,
     views,
+    views_analytics,
     views_catalog,
     views_commands,
     views_customers,
@@ -65,6 +66,7 @@ urlpatterns = [
          name="category_edit"),
     path("<slug:store_slug>/categories/<int:category_id>/delete/",
          views_catalog.category_delete, name="category_delete"),
+    path("<slug:store_slug>/analytics/", views_analytics.analytics, name="analytics"),
     path("<slug:store_slug>/customers/", views_customers.customer_list, name="customers"),
     path("<slug:store_slug>/exports/", views_customers.exports, name="exports"),
     path("<slug:store_slug>/customers/<int:customer_id>/", views_customers.customer_detail,

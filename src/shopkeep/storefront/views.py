@@ -38,7 +38,13 @@ from shopkeep.storefront.forms import (
 )
 from shopkeep.storefront.order_view import order_view
 from shopkeep.storefront.pricing import price_display, product_delivery, product_jsonld
-from shopkeep.storefront.shop import cached_page, open_store, render_page, shop_store
+from shopkeep.storefront.shop import (
+    cached_page,
+    open_store,
+    render_page,
+    shop_for,
+    shop_store,
+)
 from shopkeep.storefront.signin_session import (
     checkout_signin,
     forget_identities,
@@ -228,6 +234,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                         if store.game in STEAM_GAMES else "",
                         gateways=[(g, GATEWAY_LABELS.get(g, g))
                                   for g in checkout_gateways(store=store)])
+    widgets = shop_for(request, store).look.widgets
+    if not (widgets["recent_purchases"] or widgets["top_customer"]):
+        del form.fields["show_in_widgets"]  # nothing would show the buyer: do not ask
     if request.method == "POST" and form.is_valid() and signin.missing:
         form.add_error(None, signin.missing_message)
     if request.method == "POST" and form.is_valid():
@@ -249,6 +258,7 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 gift_card_code=data.get("gift_card_code", ""),
                 vat_number=data.get("vat_number", ""),
                 creator_code=data.get("creator_code", ""),
+                show_in_widgets=bool(data.get("show_in_widgets")),
                 gateway=data.get("gateway", ""),
                 buyer_ip=request.META.get("REMOTE_ADDR", ""))
         except ServiceError as exc:

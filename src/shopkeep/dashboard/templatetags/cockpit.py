@@ -176,3 +176,16 @@ def money(amount, currency: str) -> str:
     sign = "-" if whole.startswith("-") else ""
     grouped = f"{int(whole.lstrip('-') or 0):,}"
     return f"{sign}{grouped}{'.' + cents if cents else ''} {currency}"
+
+
+@register.filter
+def get_item(mapping, key):
+    return (mapping or {}).get(key, 0)
+
+
+@register.filter
+def percent(value) -> str:
+    """``12.5 %``; ``—`` when there is nothing to divide by."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f} %"
