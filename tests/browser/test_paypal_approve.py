@@ -23,8 +23,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
-def test_buyer_pays_with_paypal_through_the_approve_redirect(  # noqa: F811 (fixtures)
-        live_server, page, fake_paypal, fake_stripe, settings, screenshot_dir, width, height):
+def test_buyer_pays_with_paypal_through_the_approve_redirect(
+        live_server, page, fake_paypal, fake_stripe,  # noqa: F811 (the imported fixtures)
+        settings, screenshot_dir, width, height):
     store = make_shop(slug="shop", name="Block Party")
     make_product(store, name="VIP Rank", price="29.99", is_featured=True)
     connect(store, fake_stripe)
