@@ -25,6 +25,8 @@ urlpatterns = [
     path("new-store/", views.store_create, name="store_create"),
     path("<slug:store_slug>/", views.overview, name="overview"),
     path("<slug:store_slug>/settings/", views.settings_view, name="settings"),
+    path("<slug:store_slug>/settings/approval/", views.approval_request,
+         name="approval_request"),
     path("<slug:store_slug>/settings/members/", views.members, name="members"),
     path("<slug:store_slug>/settings/members/<int:member_id>/role/", views.member_role,
          name="member_role"),
