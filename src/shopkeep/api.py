@@ -26,6 +26,7 @@ from shopkeep.orders.api_tax import router as tax_router
 from shopkeep.payments.api import router as payments_router
 from shopkeep.promotions.api import router as promotions_router
 from shopkeep.promotions.api_tiers import router as tiers_router
+from shopkeep.signin.api import router as signin_router
 from shopkeep.stores.api import router as store_router
 from shopkeep.stores.api_auth import InsufficientScope
 from shopkeep.subscriptions.api import router as subscriptions_router
@@ -134,6 +135,7 @@ api.add_router("/", creators_report_router)
 api.add_router("/", promotions_router)
 api.add_router("/", tiers_router)
 api.add_router("/", tax_router)
+api.add_router("/", signin_router)
 
 # Last, after every router: bound every integer and decimal input (core/api_inputs.py).
 bound_api_inputs(api)

@@ -357,6 +357,11 @@ if SHOPKEEP_METRICS_TOKEN and len(SHOPKEEP_METRICS_TOKEN) < 24:
     raise ImproperlyConfigured("SHOPKEEP_METRICS_TOKEN must be at least 24 characters "
                                "(it is the only lock on /metrics)")
 
+# Store approval (docs/operations.md#store-approval): on a hosted platform, a store leaves
+# test mode only once platform staff approved it. Off by default: a self-hosted install's
+# owner is the operator.
+SHOPKEEP_STORE_APPROVAL = env_bool("SHOPKEEP_STORE_APPROVAL", default=False)
+
 LOG_FORMAT = env_choice("SHOPKEEP_LOG_FORMAT", ("plain", "json"), "plain")
 LOGGING = {
     "version": 1,

@@ -54,7 +54,20 @@ def build_world(capture) -> dict:
     fanout(now=timezone.now())  # the dispatcher's first step: events become deliveries
     _promotions(store, actor)
     _status_incident()
+    _staff_tools(store)
     return {"store": store, "owner": owner, "endpoint": endpoint, **result}
+
+
+def _staff_tools(store: Store) -> None:
+    from shopkeep.support.models import CannedReply
+
+    CannedReply.objects.create(
+        title="Stripe webhook returns 404 after changing the store address",
+        body="Open Settings > Payments and reconnect Stripe: the webhook URL follows the "
+             "store address, and the old one now answers 404.")
+    Store.objects.filter(pk=store.pk).update(
+        live_approval="pending", live_approval_at=timezone.now(),
+        live_approval_note="We sell ranks and cosmetics on play.example-long-server-name.net")
 
 
 def _cockpit(store: Store, actor: Actor, server: GameServer, email: str) -> None:
@@ -171,8 +184,16 @@ def kwarg_values(*, dashboard: bool, view_name: str) -> dict[str, Callable[[Stor
         "kind": lambda s: None,  # e-mail previews: the mail itself, framed by the e-mails page
         "fmt": lambda s: None,
         "page_id": _store_page,
-        "incident_id": lambda s: _incident_pk(),  # storefront Markdown pages; the demo has none yet
+        "incident_id": lambda s: _incident_pk(),
+        "reply_id": lambda s: _canned_pk(),  # storefront Markdown pages; the demo has none yet
     }
+
+
+def _canned_pk():
+    from shopkeep.support.models import CannedReply
+
+    row = CannedReply.objects.order_by("pk").first()
+    return row.pk if row else None
 
 
 def _incident_pk():

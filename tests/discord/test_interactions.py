@@ -150,9 +150,11 @@ def test_a_second_account_cannot_take_over_a_claimed_order(
     assert command.discord_user_id == BUYER
 
 
-def test_an_order_bought_with_one_account_is_not_claimed_by_another(
+def test_an_order_whose_role_went_to_the_checkout_account_is_not_claimed_by_another(
         world, django_capture_on_commit_callbacks):
+    world.fake.join(world.guild["id"], BUYER)
     order = buy(world, django_capture_on_commit_callbacks)
+    world.deliver()
     text = content(world.interact(world.fake.claim_payload(
         world.guild["id"], "1300000000000000009", order_number=order.order_number,
         email="player@example.com")))
@@ -186,3 +188,16 @@ def test_a_body_that_is_not_json_is_refused_after_the_signature(world, client):
     response = client.post(f"/discord/interactions/{world.store.slug}", body,
                            content_type="application/json", headers=world.fake.sign(body))
     assert response.status_code == 400
+
+
+def test_a_checkout_account_that_never_joined_can_hand_the_role_to_the_account_that_did(
+        world, django_capture_on_commit_callbacks):
+    alt = "1300000000000000777"
+    order = buy(world, django_capture_on_commit_callbacks, discord_id=alt)
+    world.deliver()  # the alt is not in the server: waiting for /claim
+    world.fake.join(world.guild["id"], BUYER)
+    text = content(world.interact(world.fake.claim_payload(
+        world.guild["id"], BUYER, order_number=order.order_number, email="player@example.com")))
+    assert text.startswith("Assigning VIP")
+    world.deliver()
+    assert world.fake.roles_of(world.guild["id"], BUYER) == [world.vip]

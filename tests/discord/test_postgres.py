@@ -53,7 +53,8 @@ def test_a_claim_racing_a_refund_never_leaves_a_role_on_a_refunded_order(world):
 
     buyer = "1200000000000002001"
     world.fake.join(world.guild["id"], buyer)
-    order = _paid(world, "", "late@example.com")
+    order = _paid(world, "1200000000000002999", "late@example.com")  # an alt, not in the guild
+    deliver_due(sleep=lambda s: None)  # 10007: waits for /claim
     refund = refund_request(store=world.store, actor=Actor.for_user(owner_of(world.store)),
                             order=order, amount=None, reason="race")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopkeep.support.features import FEATURES, GUIDE_FEATURES, guide_problems
+from shopkeep.support.features import FEATURES, GUIDE_FEATURES, Feature, guide_problems
 from shopkeep.support.models import Guide
 
 pytestmark = pytest.mark.django_db
@@ -21,25 +21,29 @@ def test_every_published_guide_names_only_installed_features():
     assert problems == []
 
 
-def test_a_guide_mentioning_a_missing_feature_is_caught():
-    assert not FEATURES["paypal"].exists()  # if PayPal lands, pick another absent feature
-    problems = guide_problems(slug="payment-gateway-not-working",
-                              text="Unable to connect Stripe or PayPal")
-    assert problems == ["payment-gateway-not-working: mentions 'paypal' (paypal) without "
+# A feature that never exists, so these checks do not depend on what has landed yet.
+ABSENT = Feature("teleporter", ("teleporter",), module="shopkeep.no_such_module")
+
+
+def test_a_guide_mentioning_a_missing_feature_is_caught(monkeypatch):
+    monkeypatch.setitem(FEATURES, ABSENT.key, ABSENT)
+    problems = guide_problems(slug="store-not-loading", text="Use the teleporter")
+    assert problems == ["store-not-loading: mentions 'teleporter' (teleporter) without "
                         "naming it"]
 
 
 def test_a_guide_naming_a_missing_feature_is_caught(monkeypatch):
-    monkeypatch.setitem(GUIDE_FEATURES, "discord-roles-not-assigning", ("discord_roles",))
-    problems = guide_problems(slug="discord-roles-not-assigning",
-                              text="Use /claim in your Discord server")
-    assert problems == ["discord-roles-not-assigning: names 'discord_roles', which is not "
-                        "installed"]
+    monkeypatch.setitem(FEATURES, ABSENT.key, ABSENT)
+    monkeypatch.setitem(GUIDE_FEATURES, "store-not-loading", ("teleporter",))
+    problems = guide_problems(slug="store-not-loading", text="Use the teleporter")
+    assert problems == ["store-not-loading: names 'teleporter', which is not installed"]
 
 
-def test_the_discord_guide_is_unpublished_but_kept():
+def test_the_discord_guide_is_back_and_sends_owners_to_real_pages():
     guide = Guide.objects.get(slug="discord-roles-not-assigning")
-    assert guide.is_published is False
+    assert guide.is_published is True
+    assert "Settings > Discord" in guide.solutions and "/claim" in guide.solutions
+    assert FEATURES["discord_roles"].exists()
 
 
 def test_features_that_exist_are_found():

@@ -27,10 +27,20 @@ class CustomerOut(Schema):
     steam_username: str
     discord_id: str
     discord_username: str
+    steam_linked: bool = Field(description="The Steam id came from a Steam sign-in")
+    discord_linked: bool = Field(description="The Discord id came from a Discord sign-in")
     referral_code: str
     referred_by_customer_id: int | None = Field(None, alias="referred_by_id")
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_steam_linked(obj) -> bool:
+        return obj.steam_linked_at is not None
+
+    @staticmethod
+    def resolve_discord_linked(obj) -> bool:
+        return obj.discord_linked_at is not None
 
 
 class CustomerUpdateIn(Schema):

@@ -18,6 +18,7 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("Overview", "dashboard:overview", Perm.STORE_VIEW),
+    Section("Analytics", "dashboard:analytics", Perm.ORDERS_VIEW),
     Section("Products", "dashboard:products", Perm.CATALOG_VIEW),
     Section("Servers", "dashboard:servers", Perm.SERVERS_MANAGE),
     Section("Orders", "dashboard:orders", Perm.ORDERS_VIEW),

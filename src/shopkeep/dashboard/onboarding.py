@@ -10,7 +10,7 @@ from django.urls import reverse
 from shopkeep.catalog.models import DeliveryAction, Product
 from shopkeep.delivery.models import GameServer
 from shopkeep.orders.models import OrderItem
-from shopkeep.payments.models import StripeConnection
+from shopkeep.payments.models import PayPalConnection, StripeConnection
 from shopkeep.stores.models import Store
 
 
@@ -33,7 +33,8 @@ def onboarding_steps(*, store: Store) -> list[Step]:
     test_delivered = OrderItem.objects.filter(
         order__store=store, order__is_test_order=True,
         delivery_status=OrderItem.DeliveryStatus.DELIVERED).exists()
-    gateway = StripeConnection.objects.filter(store=store).exists()
+    gateway = (StripeConnection.objects.filter(store=store).exists()
+               or PayPalConnection.objects.filter(store=store).exists())
     return [
         Step("store", "Create your store", "Done: it has a name and an address.",
              reverse("dashboard:settings", args=[slug]), True),
@@ -48,7 +49,7 @@ def onboarding_steps(*, store: Store) -> list[Step]:
              "Buy in test mode on your storefront; the step ticks when the commands ran.",
              reverse("storefront:home", args=[slug]), test_delivered),
         Step("gateway", "Connect a payment gateway",
-             "Connect Stripe to take real payments.",
+             "Connect Stripe or PayPal (or both) to take real payments.",
              reverse("dashboard:payments", args=[slug]), gateway),
         Step("live", "Go live", "Turn off test mode in Settings once the steps above are done.",
              reverse("dashboard:settings", args=[slug]), not store.test_mode),

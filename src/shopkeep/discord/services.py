@@ -248,7 +248,13 @@ def claim(*, store: Store, discord_user_id: str, discord_username: str = "",
                 cache.incr(key)
             return ClaimResult(refusal="No order of this store matches that order number and "
                                "e-mail address.")
-        if order.player_discord_id and order.player_discord_id != discord_user_id:
+        if order.player_discord_id and order.player_discord_id != discord_user_id and \
+                Cmd.objects.filter(order=order, kind=Cmd.Kind.DISCORD,
+                                   type=Cmd.Type.PURCHASE).exclude(
+                    status__in=[Cmd.Status.WAITING_CLAIM, Cmd.Status.CANCELLED]).exists():
+            # The checkout's account has (or is getting) the roles: moving them to a second
+            # account would give them twice. Roles still waiting for /claim (the checkout
+            # account never joined the server) may go to the account that proves the order.
             return ClaimResult(refusal=f"Order {order.order_number} was bought with another "
                                "Discord account: use /claim from that account.")
         order_ids, via = [order.pk], "order_number"

@@ -6,9 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
 
 from shopkeep.catalog.models import Product
 from shopkeep.catalog.selectors import required_signins
+from shopkeep.core.absolute import absolute_url
 from shopkeep.payments.sealed import SealError, unseal
 from shopkeep.signin.models import SigninSettings
 from shopkeep.stores.models import Store
@@ -66,3 +69,11 @@ def checkout_required(store: Store, products: Iterable[Product]) -> frozenset[st
     if signin_settings(store).steam_required:
         needed.add("steam")
     return frozenset(needed)
+
+
+def discord_redirect_uri(request: HttpRequest | None = None) -> str:
+    """The one redirect URI registered with Discord: on the platform's address (the request's
+    host only when that is the platform and no SHOPKEEP_SITE_URL is set)."""
+    on_platform = request is not None and getattr(request, "host_store", None) is None
+    return absolute_url(reverse("signin_discord_callback", urlconf="shopkeep.urls"),
+                        request=request if on_platform else None)

@@ -33,10 +33,16 @@ class CheckoutForm(forms.Form):
     gift_card_code = forms.CharField(max_length=40, required=False, label="Gift card code",
                                      help_text="Optional: the card pays what it holds; a "
                                      "card payment covers the rest.")
+    show_in_widgets = forms.BooleanField(
+        required=False, label="Show my player name and what I bought on this store's "
+        "recent purchases and top supporter lists",
+        help_text="Optional. Never your e-mail or what you paid; untick it on a later order "
+        "to disappear from them.")
     accept_terms = forms.BooleanField(label="I accept the store's terms; purchases are "
                                       "delivered in game to the player above.")
 
-    def __init__(self, *args, player_label: str, steam_id: str = "", **kwargs) -> None:
+    def __init__(self, *args, player_label: str, steam_id: str = "",
+                 gateways: list[tuple[str, str]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["player_name"].label = player_label
         self.steam_id = steam_id
@@ -46,6 +52,15 @@ class CheckoutForm(forms.Form):
             self.fields["player_name"].disabled = True
             self.fields["player_name"].initial = steam_id
             self.fields["player_name"].help_text = "From your Steam sign-in."
+        if gateways and len(gateways) > 1:
+            # The buyer chooses only when the store offers more than one way to pay.
+            fields = dict(self.fields)
+            terms = fields.pop("accept_terms")
+            fields["gateway"] = forms.ChoiceField(label="Pay with", choices=gateways,
+                                                  initial=gateways[0][0],
+                                                  widget=forms.RadioSelect)
+            fields["accept_terms"] = terms
+            self.fields = fields
 
     def clean_player_name(self) -> str:
         return self.steam_id or self.cleaned_data.get("player_name", "")
@@ -72,6 +87,16 @@ class SignupForm(forms.Form):
     player_name = forms.CharField(max_length=32)
     name = forms.CharField(max_length=150, required=False, label="Your name")
 
-    def __init__(self, *args, player_label: str, **kwargs) -> None:
+    def __init__(self, *args, player_label: str, gateways: list[tuple[str, str]] | None = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["player_name"].label = player_label
+        if gateways and len(gateways) > 1:
+            # The buyer chooses only when the store offers more than one way to pay.
+            fields = dict(self.fields)
+            terms = fields.pop("accept_terms")
+            fields["gateway"] = forms.ChoiceField(label="Pay with", choices=gateways,
+                                                  initial=gateways[0][0],
+                                                  widget=forms.RadioSelect)
+            fields["accept_terms"] = terms
+            self.fields = fields

@@ -20,11 +20,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from shopkeep.core.absolute import absolute_url
 from shopkeep.core.errors import ServiceError
 from shopkeep.signin import discord as discord_client
 from shopkeep.signin import steam as steam_client
-from shopkeep.signin.config import discord_app, providers_offered
+from shopkeep.signin.config import discord_app, discord_redirect_uri, providers_offered
 from shopkeep.signin.models import Provider, SigninAttempt
 from shopkeep.signin.services import (
     attempt_fail,
@@ -66,14 +65,6 @@ def _binding(request: HttpRequest, store: Store) -> str:
         value = new_secret()
         request.session[key] = value
     return value
-
-
-def discord_redirect_uri(request: HttpRequest | None = None) -> str:
-    """The one redirect URI registered with Discord: on the platform's address (the request's
-    host only when that is the platform and no SHOPKEEP_SITE_URL is set)."""
-    on_platform = request is not None and getattr(request, "host_store", None) is None
-    return absolute_url(reverse("signin_discord_callback", urlconf="shopkeep.urls"),
-                        request=request if on_platform else None)
 
 
 def _origin(url: str) -> str:

@@ -38,6 +38,13 @@ def validate_time_zone(value: str) -> None:
 
 
 
+class LiveApproval(models.TextChoices):
+    NOT_REQUESTED = "not_requested", "Not requested"
+    PENDING = "pending", "Waiting for review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Not approved"
+
+
 class Store(models.Model):
     """The tenant: every store-owned row carries a ``store`` foreign key."""
 
@@ -62,6 +69,13 @@ class Store(models.Model):
     plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     test_mode = models.BooleanField(default=True)
+    # Live payments wait for platform staff when SHOPKEEP_STORE_APPROVAL is on
+    # (stores/approval.py); test mode never does.
+    live_approval = models.CharField(max_length=16, choices=LiveApproval.choices,
+                                     default=LiveApproval.NOT_REQUESTED)
+    live_approval_note = models.CharField(max_length=1000, blank=True)
+    live_approval_reason = models.CharField(max_length=1000, blank=True)
+    live_approval_at = models.DateTimeField(null=True, blank=True)
     game = models.CharField(max_length=16, default="minecraft", choices=list(GAMES.items()))
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

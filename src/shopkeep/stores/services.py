@@ -13,6 +13,7 @@ from django.utils import timezone
 from shopkeep.accounts.models import User
 from shopkeep.core.errors import Conflict, PermissionDenied, ServiceError
 from shopkeep.core.ids import hash_secret, new_secret
+from shopkeep.stores.approval import live_payments_problem
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
 from shopkeep.stores.models import (
@@ -102,6 +103,8 @@ def store_update_settings(*, store: Store, actor: Actor, name: str, currency: st
                for field, value in new.items() if getattr(store, field) != value}
     if not changes:
         return store
+    if store.test_mode and not new["test_mode"] and (problem := live_payments_problem(store)):
+        raise ServiceError("approval_required", problem, field="test_mode")
     for field, value in new.items():
         setattr(store, field, value)
     store.save(update_fields=[*new.keys(), "updated_at"])

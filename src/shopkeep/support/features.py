@@ -49,7 +49,8 @@ FEATURES: dict[str, Feature] = {f.key: f for f in (
     Feature("stripe", ("stripe",), module="shopkeep.payments.stripe_connect",
             url_name="dashboard:payments"),
     Feature("paypal", ("paypal",), module="shopkeep.payments.gateways.paypal"),
-    Feature("discord_roles", ("discord", "/claim"), module="shopkeep.integrations.discord"),
+    Feature("discord_roles", ("discord", "/claim"), module="shopkeep.discord.deliver",
+            url_name="dashboard:discord"),
     Feature("custom_domains", ("custom domain", "dns"), module="shopkeep.themes.domains"),
     Feature("status_page", ("status page",), module="shopkeep.platform.status"),
     Feature("platform_billing", ("subscription plan", "active subscription"),
@@ -71,6 +72,7 @@ GUIDE_FEATURES: dict[str, tuple[str, ...]] = {
     "cant-log-in": ("password_reset", "two_factor"),
     "webhook-not-receiving-events": ("webhooks", "webhook_test"),
     "api-authentication-failing": ("api_tokens",),
+    "discord-roles-not-assigning": ("discord_roles", "retry_delivery"),
 }
 
 

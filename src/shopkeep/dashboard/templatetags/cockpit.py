@@ -18,6 +18,8 @@ _VERB_FIXES = {"delivery_actions_set": "changed the commands of",
                "role_changed": "changed the role of", "settings_updated": "changed the settings of",
                "plan_changed": "changed the plan of", "stripe_connected": "connected Stripe to",
                "stripe_disconnected": "disconnected Stripe from",
+               "paypal_connected": "connected PayPal to",
+               "paypal_disconnected": "disconnected PayPal from",
                "marked_delivered": "marked as delivered", "run_again": "ran again",
                "check_requested": "asked for a check of"}
 _MAX_VALUE = 80
@@ -174,3 +176,16 @@ def money(amount, currency: str) -> str:
     sign = "-" if whole.startswith("-") else ""
     grouped = f"{int(whole.lstrip('-') or 0):,}"
     return f"{sign}{grouped}{'.' + cents if cents else ''} {currency}"
+
+
+@register.filter
+def get_item(mapping, key):
+    return (mapping or {}).get(key, 0)
+
+
+@register.filter
+def percent(value) -> str:
+    """``12.5 %``; ``—`` when there is nothing to divide by."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f} %"

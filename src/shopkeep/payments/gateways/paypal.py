@@ -268,9 +268,19 @@ class PayPalGateway:
             if existing.get("status") in ("APPROVED", "ACTIVE"):
                 raise GatewayError("already_paid", "This subscription was approved at PayPal "
                                    "already; its confirmation is on the way.")
-        plan_id = self.ensure_plan(terms=terms, amount_minor=request.amount_minor,
-                                   currency=request.currency,
-                                   description=request.description or request.reference)
+        if request.first_period_credit_minor > 0:
+            # A tier upgrade: the first period costs less by the unused credit. PayPal prices
+            # a first cycle through a TRIAL cycle of one interval, so the plan is this
+            # checkout's own (not cached: the credit differs per buyer).
+            plan_id = self.ensure_plan(
+                terms=terms, currency=request.currency,
+                amount_minor=request.amount_minor + request.first_period_credit_minor,
+                description=request.description or request.reference,
+                first_price_minor=request.amount_minor, reference=request.reference)
+        else:
+            plan_id = self.ensure_plan(terms=terms, amount_minor=request.amount_minor,
+                                       currency=request.currency,
+                                       description=request.description or request.reference)
         body = {"plan_id": plan_id, "custom_id": request.reference[:127],
                 "application_context": {"user_action": "SUBSCRIBE_NOW",
                                         "shipping_preference": "NO_SHIPPING",
@@ -287,7 +297,8 @@ class PayPalGateway:
         return CheckoutStart(session_id=str(created["id"]), redirect_url=url)
 
     def ensure_plan(self, *, terms: SubscriptionTerms, amount_minor: int, currency: str,
-                    description: str) -> str:
+                    description: str, first_price_minor: int | None = None,
+                    reference: str = "") -> str:
         """The billing plan for these terms, made at PayPal the first time they are sold."""
         if terms.product_id is None:
             raise GatewayError("plan_unavailable", "A PayPal subscription needs its product.")
@@ -295,7 +306,8 @@ class PayPalGateway:
                "mode": self.connection.mode, "client_id": self.connection.client_id,
                "amount_minor": amount_minor, "currency": currency, "interval": terms.interval,
                "trial_days": terms.trial_days}
-        plan = PayPalPlan.objects.filter(**key).first()
+        plan = (PayPalPlan.objects.filter(**key).first() if first_price_minor is None
+                else None)
         if plan is not None:
             return plan.plan_id
         api = self.api
@@ -304,8 +316,14 @@ class PayPalGateway:
         product = api.call("POST", "/v1/catalogs/products", json={
             "name": name, "type": "DIGITAL", "category": "SOFTWARE",
             "description": description[:256]}, request_id=f"sk-product-{suffix}")
-        cycles = []
-        if terms.trial_days:
+        cycles: list[dict] = []
+        if first_price_minor is not None:
+            cycles.append({"frequency": {"interval_unit": INTERVAL_UNITS[terms.interval],
+                                         "interval_count": 1},
+                           "tenure_type": "TRIAL", "sequence": 1, "total_cycles": 1,
+                           "pricing_scheme": {"fixed_price": _money(first_price_minor,
+                                                                    currency)}})
+        elif terms.trial_days:
             cycles.append({"frequency": {"interval_unit": "DAY",
                                          "interval_count": terms.trial_days},
                            "tenure_type": "TRIAL", "sequence": 1, "total_cycles": 1})
@@ -321,7 +339,10 @@ class PayPalGateway:
                                     "setup_fee_failure_action": "CANCEL",
                                     "payment_failure_threshold": 3}},
             request_id=f"sk-plan-{suffix}-{amount_minor}{currency}-{terms.interval}-"
-                       f"{terms.trial_days}")
+                       f"{terms.trial_days}" + (f"-{reference}" if first_price_minor is not None
+                                                else ""))
+        if first_price_minor is not None:
+            return str(created["id"])
         # Another checkout may have made it at the same moment (with the same request ids,
         # so PayPal answered both with the same plan).
         with contextlib.suppress(IntegrityError), transaction.atomic():
