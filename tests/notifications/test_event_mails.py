@@ -68,7 +68,7 @@ def test_mail_wears_the_store_brand_from_its_published_store_builder_settings():
     assert "color:#111827" in html  # dark ink on a light accent
     assert f"/media/store-images/{logo}" in html and 'alt="Block Party"' in html
     assert "background:#0d1017" in html
-    assert "Block Party" in text
+    assert "Block Party" in text and subject == "Your VIP subscription has started"
 
 
 def test_without_store_builder_settings_mail_uses_plain_defaults():
