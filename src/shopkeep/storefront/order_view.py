@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from shopkeep.delivery.models import DeliveryCommand
 from shopkeep.orders.models import Order, OrderItem, Refund
+from shopkeep.promotions.giftcards import gift_cards_sold_by
 
 POLL_SECONDS = 4
 
@@ -97,4 +98,8 @@ def order_view(order: Order) -> dict:
                       and order.status not in (Order.Status.REFUNDED, Order.Status.DISPUTED))
     return {"order": order, "items": items, "state": state, "poll_seconds": POLL_SECONDS,
             "refunds": [r for r in refunds if r.status == Refund.Status.SUCCEEDED],
-            "downloads_open": downloads_open}
+            "downloads_open": downloads_open,
+            # The order page is the buyer's receipt (its address is the capability), so the
+            # codes of gift cards it bought are shown here as well as e-mailed.
+            "gift_cards": gift_cards_sold_by(store=order.store, order_number=order.order_number)
+            if order.paid_at is not None else []}
