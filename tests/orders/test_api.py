@@ -485,3 +485,23 @@ def test_openapi_builds_and_lists_the_commerce_endpoints(client):
     }
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path
+
+
+def test_headless_checkout_records_the_buyers_widget_choice_off_by_default(
+        client, store, product):
+    headers = _auth(store, "orders:write")
+    quiet = _post(client, "/orders", _checkout_body(product), headers, key="q").json()
+    shown = _post(client, "/orders", _checkout_body(product, show_in_widgets=True), headers,
+                  key="s").json()
+    assert (quiet["show_in_widgets"], shown["show_in_widgets"]) == (False, True)
+    assert list(Order.objects.order_by("pk").values_list("show_in_widgets", flat=True)) == [
+        False, True]
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, None])
+def test_headless_checkout_takes_only_a_json_boolean_for_the_widget_choice(
+        client, store, product, value):
+    response = _post(client, "/orders", _checkout_body(product, show_in_widgets=value),
+                     _auth(store, "orders:write"))
+    assert response.status_code == 422
+    assert not Order.objects.exists()

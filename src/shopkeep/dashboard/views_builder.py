@@ -197,6 +197,19 @@ def domain_action(request: HttpRequest, domain_id: int, action: str) -> HttpResp
     elif action == "remove":
         domain_services.domain_remove(store=store, actor=_actor(request), domain=domain)
         messages.success(request, f"{domain.hostname} removed; it is no longer served.")
+    elif action in ("primary", "unset-primary"):
+        chosen = domain if action == "primary" else None
+        try:
+            domain_services.domain_set_primary(store=store, actor=_actor(request),
+                                               domain=chosen)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, (
+                f"{domain.hostname} is now the store's main address: links, the sitemap and "
+                "canonical tags use it, and the store's other domains redirect there. "
+                f"/s/{store.slug}/ keeps working.") if chosen else (
+                f"{domain.hostname} is no longer the main address; no domain redirects now."))
     else:
         messages.error(request, "Unknown action.")
     return redirect("dashboard:storefront_domains", store_slug=store.slug)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StrictBool
 
 from shopkeep.core.absolute import absolute_url
 from shopkeep.core.money import from_minor, money_str
@@ -92,6 +92,7 @@ class OrderOut(Schema):
     gift_card_amount: str
     amount_due: str = Field(..., description="What the gateway charges: total less gift card")
     creator_code: str
+    show_in_widgets: bool
     refunded_amount: str
     status: str
     payment_status: str
@@ -233,6 +234,9 @@ class OrderCreateIn(Schema):
     gift_card_code: str = Field("", max_length=40)
     vat_number: str = Field("", max_length=40)
     creator_code: str = Field("", max_length=40)
+    show_in_widgets: StrictBool = Field(
+        False, description="The buyer agreed to appear (player name and product only) in the "
+        "store's recent purchases and top supporter widgets. Ask them; never default it on.")
     buyer_ip: str = Field("", max_length=45, description="The buyer's IP address, checked "
                           "against the store's IP bans (a headless store knows it; we do not)")
     success_url: HttpUrl
@@ -282,7 +286,8 @@ def order_create_api(request: HttpRequest, payload: OrderCreateIn) -> JsonRespon
             billing_address=payload.billing_address.dict() if payload.billing_address
             else None, phone=payload.phone, coupon_code=payload.coupon_code,
             gift_card_code=payload.gift_card_code, vat_number=payload.vat_number,
-            creator_code=payload.creator_code, buyer_ip=payload.buyer_ip)
+            creator_code=payload.creator_code, buyer_ip=payload.buyer_ip,
+            show_in_widgets=payload.show_in_widgets)
         url = checkout_start(order=order, success_url=payload.success_url,
                              cancel_url=payload.cancel_url)
         order.refresh_from_db()

@@ -60,6 +60,10 @@ class Order(PlayerSnapshot):
     vat_number = models.CharField(max_length=20, blank=True)
     reverse_charge = models.BooleanField(default=False)
     creator_code = models.CharField(max_length=40, blank=True)
+    # The buyer's own choice at checkout to appear (player name and product only) in the
+    # store's "recent purchases" and "top supporter" widgets. Off unless they tick it; the
+    # buyer's latest order decides, so opting out later hides the earlier ones too.
+    show_in_widgets = models.BooleanField(default=False)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
     payment_status = models.CharField(max_length=24, choices=PaymentStatus.choices,

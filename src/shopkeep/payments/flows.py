@@ -46,6 +46,7 @@ from shopkeep.payments.gateways.base import (
     SubscriptionState,
     SubscriptionTerms,
 )
+from shopkeep.payments.gift_card_sales import on_gift_cards_paid
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
 from shopkeep.subscriptions import services as subscriptions
@@ -66,7 +67,8 @@ UNCERTAIN_ERRORS = frozenset({"idempotency_error", "gateway_unreachable", "rate_
 def order_create(*, store: Store, lines: list[orders.Line], customer: CustomerInput,
                  billing_address: dict | None = None, phone: str = "", gateway: str = "",
                  coupon_code: str = "", gift_card_code: str = "", vat_number: str = "",
-                 creator_code: str = "", buyer_ip: str = "") -> Order:
+                 creator_code: str = "", buyer_ip: str = "",
+                 show_in_widgets: bool = False) -> Order:
     """A checkout's pending order (``orders.services.order_create_pending``); an order a gift
     card pays in full is paid in the same transaction, with its purchase commands. A buyer
     (by e-mail) who holds a lower tier of a product pays the upgrade price
@@ -76,7 +78,8 @@ def order_create(*, store: Store, lines: list[orders.Line], customer: CustomerIn
     order = orders.order_create_pending(
         store=store, lines=lines, customer=customer, billing_address=billing_address,
         phone=phone, gateway=gateway, coupon_code=coupon_code, gift_card_code=gift_card_code,
-        vat_number=vat_number, creator_code=creator_code, buyer_ip=buyer_ip, upgrades=found)
+        vat_number=vat_number, creator_code=creator_code, buyer_ip=buyer_ip, upgrades=found,
+        show_in_widgets=show_in_widgets)
     if order.payment_gateway == orders.GIFT_CARD_GATEWAY:
         # Nothing left for a gateway to take: the gift card's debit is the payment.
         paid = order_paid(store=store, order_number=order.order_number,
@@ -133,6 +136,7 @@ def order_paid(*, store: Store, order_number: str, gateway: str, payment_id: str
     # The lower tier's take-back goes first: one player's commands run in queue order.
     for lower in upgrades.on_upgrade_paid(order=order):
         subscription_end_if_due(sub=lower)
+    on_gift_cards_paid(order=order)
     delivery_queue.on_order_paid(order=order)
     if notice is not None and notice.subscription_id:
         subscriptions.subscription_start(order=order, notice=notice)

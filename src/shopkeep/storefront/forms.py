@@ -33,6 +33,11 @@ class CheckoutForm(forms.Form):
     gift_card_code = forms.CharField(max_length=40, required=False, label="Gift card code",
                                      help_text="Optional: the card pays what it holds; a "
                                      "card payment covers the rest.")
+    show_in_widgets = forms.BooleanField(
+        required=False, label="Show my player name and what I bought on this store's "
+        "recent purchases and top supporter lists",
+        help_text="Optional. Never your e-mail or what you paid; untick it on a later order "
+        "to disappear from them.")
     accept_terms = forms.BooleanField(label="I accept the store's terms; purchases are "
                                       "delivered in game to the player above.")
 

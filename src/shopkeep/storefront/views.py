@@ -17,13 +17,14 @@ from django.views.decorators.http import require_POST
 
 from shopkeep.catalog.models import Category, Product
 from shopkeep.core.errors import ServiceError
+from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.customers.identity import STEAM_GAMES, identity_label
 from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, order_quote
 from shopkeep.payments.flows import checkout_start, order_create, subscription_cancel
-from shopkeep.payments.selectors import GATEWAY_LABELS, checkout_gateways
+from shopkeep.payments.selectors import GATEWAY_LABELS, checkout_gateways, payment_page_origins
 from shopkeep.payments.upgrades import customer_by_email, upgrades_for
 from shopkeep.promotions.pricing import Quote
 from shopkeep.storefront import basket
@@ -37,7 +38,13 @@ from shopkeep.storefront.forms import (
 )
 from shopkeep.storefront.order_view import order_view
 from shopkeep.storefront.pricing import price_display, product_delivery, product_jsonld
-from shopkeep.storefront.shop import cached_page, open_store, render_page, shop_store
+from shopkeep.storefront.shop import (
+    cached_page,
+    open_store,
+    render_page,
+    shop_for,
+    shop_store,
+)
 from shopkeep.storefront.signin_session import (
     checkout_signin,
     forget_identities,
@@ -227,6 +234,9 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                         if store.game in STEAM_GAMES else "",
                         gateways=[(g, GATEWAY_LABELS.get(g, g))
                                   for g in checkout_gateways(store=store)])
+    widgets = shop_for(request, store).look.widgets
+    if not (widgets["recent_purchases"] or widgets["top_customer"]):
+        del form.fields["show_in_widgets"]  # nothing would show the buyer: do not ask
     if request.method == "POST" and form.is_valid() and signin.missing:
         form.add_error(None, signin.missing_message)
     if request.method == "POST" and form.is_valid():
@@ -248,6 +258,7 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 gift_card_code=data.get("gift_card_code", ""),
                 vat_number=data.get("vat_number", ""),
                 creator_code=data.get("creator_code", ""),
+                show_in_widgets=bool(data.get("show_in_widgets")),
                 gateway=data.get("gateway", ""),
                 buyer_ip=request.META.get("REMOTE_ADDR", ""))
         except ServiceError as exc:
@@ -266,10 +277,21 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
     quote = _quote(request, store, lines, country=str(posted.get("country", "")),
                    region=str(posted.get("state", "")),
                    vat_number=str(posted.get("vat_number", "")))
-    return render_page(request, store, "checkout.html", {"form": form, "lines": quote.lines,
-                                                         "quote": quote, "total": quote.total,
-                                                         "signin": signin},
-                       status=400 if form.errors else 200)
+    return _payment_form_action(store, render_page(
+        request, store, "checkout.html", {"form": form, "lines": quote.lines, "quote": quote,
+                                          "total": quote.total, "signin": signin},
+        status=400 if form.errors else 200))
+
+
+def _payment_form_action(store: Store, response: HttpResponse) -> HttpResponse:
+    """The page's forms lead to the payment provider's hosted page through a redirect, which
+    browsers check against this page's ``form-action``: name the providers, nothing else."""
+    origins = payment_page_origins(store=store)
+    if origins:
+        policy = DEFAULT_CSP.replace("form-action 'self'",
+                                     "form-action 'self' " + " ".join(origins))
+        response["Content-Security-Policy"] = policy
+    return response
 
 
 def _pay(request: HttpRequest, order: Order) -> HttpResponse:
@@ -291,7 +313,8 @@ def order_status(request: HttpRequest, store_slug: str, access_key: str) -> Http
             messages.info(request, "This order is not waiting for a payment.")
             return redirect(request.path)
         return _pay(request, order)
-    response = render_page(request, store, "order.html", order_view(order))
+    response = _payment_form_action(store, render_page(request, store, "order.html",
+                                                       order_view(order)))
     # The address is the capability: no link on this page may leak it (the template also
     # carries the <meta> form, for browsers that follow only one of the two).
     response["Referrer-Policy"] = "no-referrer"

@@ -14,7 +14,7 @@ from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
 from shopkeep.stores.models import Store
 from shopkeep.stores.permissions import Perm
-from shopkeep.themes.hosts import forget_domain
+from shopkeep.themes.hosts import forget_domain, forget_primary
 from shopkeep.themes.models import StoreDomain
 
 MAX_DOMAINS = 5
@@ -42,11 +42,15 @@ def clean_hostname(value: str) -> str:
     return host
 
 
-def _forget(hostname: str) -> None:
+def _forget(hostname: str, store_id: int) -> None:
     # Now (this process answers from the new state at once) and after commit (a request
     # that refilled the cache meanwhile read the old row).
-    forget_domain(hostname)
-    transaction.on_commit(lambda: forget_domain(hostname))
+    def forget() -> None:
+        forget_domain(hostname)
+        forget_primary(store_id)
+
+    forget()
+    transaction.on_commit(forget)
 
 
 @transaction.atomic
@@ -69,7 +73,7 @@ def domain_remove(*, store: Store, actor: Actor, domain: StoreDomain) -> None:
     require_permission(store, actor, Perm.STORE_SETTINGS)
     deleted, _ = StoreDomain.objects.filter(pk=domain.pk, store=store).delete()
     if deleted:
-        _forget(domain.hostname)
+        _forget(domain.hostname, store.pk)
         audit_record(store=store, actor=actor, action="domain.removed",
                      details={"hostname": domain.hostname})
 
@@ -106,5 +110,30 @@ def domain_check_record(*, domain_id: int, ok: bool, error: str) -> StoreDomain 
         audit_record(store=domain.store, actor=Actor.system("domain check"),
                      action="domain.verified" if ok else "domain.check_failed", obj=domain,
                      details={"hostname": domain.hostname, "error": domain.last_error})
-    _forget(domain.hostname)
+    _forget(domain.hostname, domain.store_id)
     return domain
+
+
+@transaction.atomic
+def domain_set_primary(*, store: Store, actor: Actor, domain: StoreDomain | None) -> None:
+    """Make ``domain`` (verified, this store's) the store's main address, or with None go
+    back to having none (canonical links then use the first verified domain and no host
+    redirects). The store's other hosts redirect their GET requests to the primary."""
+    require_permission(store, actor, Perm.STORE_SETTINGS)
+    rows = list(StoreDomain.objects.select_for_update().filter(store=store))
+    if domain is not None:
+        chosen = next((row for row in rows if row.pk == domain.pk), None)
+        if chosen is None:
+            raise ServiceError("not_found", "No such domain in this store.", status=404)
+        if chosen.status != StoreDomain.Status.VERIFIED:
+            raise ServiceError("domain_not_verified", "Only a verified domain can be the main "
+                               "address: create its DNS records and press Check first.")
+        if chosen.is_primary:
+            return
+    StoreDomain.objects.filter(store=store, is_primary=True).update(is_primary=False)
+    if domain is not None:
+        StoreDomain.objects.filter(pk=domain.pk, store=store).update(is_primary=True)
+    for row in rows:
+        _forget(row.hostname, store.pk)
+    audit_record(store=store, actor=actor, action="domain.primary_set",
+                 obj=domain, details={"hostname": domain.hostname if domain else ""})

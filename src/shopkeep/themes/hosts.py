@@ -13,7 +13,12 @@ from collections.abc import Awaitable, Callable
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponsePermanentRedirect,
+)
 from django.http.request import split_domain_port, validate_host
 
 from shopkeep.stores.models import Store
@@ -52,6 +57,28 @@ def domain_cache_key(hostname: str) -> str:
 
 def forget_domain(hostname: str) -> None:
     cache.delete(domain_cache_key(hostname))
+
+
+def primary_cache_key(store_id: int) -> str:
+    return f"store-primary:{store_id}"
+
+
+def forget_primary(store_id: int) -> None:
+    cache.delete(primary_cache_key(store_id))
+
+
+def primary_host(store_id: int) -> str:
+    """The store's chosen main domain while it is verified, else ''."""
+    from shopkeep.themes.models import StoreDomain
+
+    key = primary_cache_key(store_id)
+    host = cache.get(key)
+    if host is None:
+        host = (StoreDomain.objects.filter(store_id=store_id, is_primary=True,
+                                           status=StoreDomain.Status.VERIFIED)
+                .values_list("hostname", flat=True).first()) or ""
+        cache.set(key, host, DOMAIN_CACHE_SECONDS)
+    return host
 
 
 def store_for_host(hostname: str) -> tuple[Store | None, bool]:
@@ -114,6 +141,15 @@ class StoreHostMiddleware:
         if store is None:
             return None, HttpResponseNotFound("No store is served at this address.",
                                               content_type="text/plain")
+        primary = primary_host(store.pk)
+        if primary and domain.lower().rstrip(".") != primary and request.method in (
+                "GET", "HEAD"):
+            # The owner chose a main address: the store's other hosts send readers and
+            # crawlers there, path and query kept. Form posts are answered where they were
+            # sent (a redirect would drop their body); /s/<slug>/ is the platform's address
+            # and keeps working.
+            return None, HttpResponsePermanentRedirect(
+                f"https://{primary}{request.get_full_path()}")
         request.urlconf = HOST_URLCONF
         request.host_store = store
         if custom:

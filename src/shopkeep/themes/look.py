@@ -21,8 +21,9 @@ SOCIAL_LABELS = {"discord_url": "Discord", "website_url": "Website", "youtube_ur
                  "x_url": "X", "tiktok_url": "TikTok"}
 WIDGETS = {
     "server_status": "Server status (online, players X/Y)",
-    "recent_purchases": "Recent purchases (player name and product; no e-mails)",
-    "top_customer": "Top customer of the month",
+    "recent_purchases": "Recent purchases (player name and product of buyers who opted in at "
+                        "checkout; never e-mails or amounts)",
+    "top_customer": "Top supporter of the month (among buyers who opted in at checkout)",
     "goal": "Community goal with a progress bar",
     "announcement": "Announcement bar",
 }

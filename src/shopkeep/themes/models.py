@@ -86,6 +86,12 @@ class StoreDomain(models.Model):
 
     class Meta:
         ordering = ["hostname"]
+        constraints = [
+            # The owner's chosen main address: canonical links use it, the store's other
+            # hosts redirect to it. One per store, whatever two requests do at once.
+            models.UniqueConstraint(fields=["store"], condition=models.Q(is_primary=True),
+                                    name="one_primary_domain_per_store"),
+        ]
 
     def __str__(self) -> str:
         return self.hostname

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from shopkeep.catalog.models import Category, Product
@@ -79,19 +79,29 @@ def _month_start(store: Store) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+def _shown(store: Store):
+    """Paid orders of buyers who chose to be shown: their latest paid order in the store
+    says yes (so unticking the box on a later order hides every earlier one)."""
+    latest = (Order.objects.filter(store=store, player_name=OuterRef("player_name"),
+                                   paid_at__isnull=False)
+              .order_by("-paid_at", "-id").values("show_in_widgets")[:1])
+    return (Order.objects.filter(store=store, status__in=COUNTED, is_test_order=False)
+            .exclude(player_name="").annotate(consent=Subquery(latest))
+            .filter(consent=True))
+
+
 def recent_purchases(store: Store, *, limit: int = 5) -> list[dict]:
-    """Player name and product only: never an e-mail, a name or an amount."""
-    orders = (Order.objects.filter(store=store, status__in=COUNTED, is_test_order=False)
-              .exclude(player_name="").order_by("-paid_at")
-              .prefetch_related("items")[:limit])
+    """Player name and product only: never an e-mail, a name or an amount; only buyers who
+    opted in at checkout."""
+    orders = _shown(store).order_by("-paid_at").prefetch_related("items")[:limit]
     return [{"player": o.player_name, "product": o.items.all()[0].product_name,
              "at": o.paid_at} for o in orders if o.items.all()]
 
 
 def top_customer(store: Store) -> str:
-    row = (Order.objects.filter(store=store, status__in=COUNTED, is_test_order=False,
-                                paid_at__gte=_month_start(store))
-           .exclude(player_name="").values("player_name")
+    """The month's biggest spender among buyers who opted in (someone who did not is
+    skipped, not named)."""
+    row = (_shown(store).filter(paid_at__gte=_month_start(store)).values("player_name")
            .annotate(spent=Sum("total") - Sum("refunded_amount"), n=Count("id"))
            .order_by("-spent", "player_name").first())
     return row["player_name"] if row else ""
