@@ -173,8 +173,11 @@ def main() -> None:
     _setup_django(env)
     world = _seed()
     port = _free_port()
+    # BENCH_PROFILE=/path/out.prof: the server runs under cProfile (read it with pstats).
+    profile = os.environ.get("BENCH_PROFILE")
+    runner = [str(ROOT / "bench" / "profiled_uvicorn.py")] if profile else ["-m", "uvicorn"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "shopkeep.asgi:application", "--host", "127.0.0.1",
+        [sys.executable, *runner, "shopkeep.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--lifespan", "off", "--log-level", "warning",
          "--no-access-log", "--backlog", "4096", "--timeout-keep-alive", "40"],
         env={**os.environ, **env, "PYTHONPATH": str(ROOT / "src")})

@@ -48,6 +48,7 @@ ROUTES: dict[str, Route] = {
     "tokens": Route("POST", lambda s: [], {"name": "x", "scopes": ["store:read"]}, 403),
     "token_revoke": Route("POST", _token_id, {}, 403),
     "audit": Route("GET", lambda s: [], {}, 403),
+    "approval_request": Route("POST", lambda s: [], {"note": "let me in"}, 403),
 }
 
 # Routes served by other modules, each with its own outsider tests (tests/dashboard/...).
@@ -67,7 +68,8 @@ OTHER_MODULES = {"shopkeep.dashboard.views_analytics",  # tests/dashboard/test_a
                  "shopkeep.dashboard.views_tax",  # tests/orders/test_tax_dashboard.py
                  "shopkeep.dashboard.views_discord",  # tests/dashboard/test_discord_views.py
                  "shopkeep.dashboard.views_gallery",  # tests/dashboard/test_gallery_views.py
-                 "shopkeep.dashboard.views_signin"}  # tests/signin/test_settings.py
+                 "shopkeep.dashboard.views_signin",  # tests/signin/test_settings.py
+                 "shopkeep.dashboard.views_plan"}  # tests/platform/test_billing.py
 STORE_SCOPED = sorted(name for name, route in ROUTES.items() if route.args is not None)
 
 
@@ -77,7 +79,7 @@ def _patterns() -> list[URLPattern]:
 
 def _state() -> tuple:
     return (sorted(Store.objects.values_list("pk", "name", "slug", "currency", "plan",
-                                             "status")),
+                                             "status", "live_approval")),
             sorted(Membership.objects.values_list("pk", "store_id", "user_id", "role")),
             sorted(ApiToken.objects.values_list("pk", "store_id", "revoked_at")),
             AuditLog.objects.count(), Event.objects.count())

@@ -53,8 +53,22 @@ def build_world(capture) -> dict:
     _cockpit(store, actor, server, long_mail)
     fanout(now=timezone.now())  # the dispatcher's first step: events become deliveries
     _promotions(store, actor)
+    _discord(store, actor, product)
     _status_incident()
+    _staff_tools(store)
     return {"store": store, "owner": owner, "endpoint": endpoint, **result}
+
+
+def _staff_tools(store: Store) -> None:
+    from shopkeep.support.models import CannedReply
+
+    CannedReply.objects.create(
+        title="Stripe webhook returns 404 after changing the store address",
+        body="Open Settings > Payments and reconnect Stripe: the webhook URL follows the "
+             "store address, and the old one now answers 404.")
+    Store.objects.filter(pk=store.pk).update(
+        live_approval="pending", live_approval_at=timezone.now(),
+        live_approval_note="We sell ranks and cosmetics on play.example-long-server-name.net")
 
 
 def _cockpit(store: Store, actor: Actor, server: GameServer, email: str) -> None:
@@ -115,6 +129,36 @@ def _promotions(store: Store, actor: Actor) -> None:
         description="VIP < MVP < Legend"))
 
 
+def _discord(store: Store, actor: Actor, product: Product) -> None:
+    """A bot set up against the local fake Discord and checked for real, with a role name
+    long enough to show an overflow; the product gives it (after the orders: checkout would
+    now ask those buyers for a Discord sign-in)."""
+    from django.test import override_settings
+
+    from shopkeep.discord.check import run_check
+    from shopkeep.discord.services import (
+        RolesInput,
+        discord_settings_update,
+        product_discord_roles_set,
+    )
+    from tests.discord.fake_discord import FakeDiscord
+
+    fake = FakeDiscord().start()
+    try:
+        guild = fake.add_guild(name="The Block Party Community Discord Server (EU)")
+        role = fake.add_role(guild["id"], "Supporter of the month with a long role name",
+                             position=5)
+        fake.add_role(guild["id"], "Administrators above the bot", position=30)
+        with override_settings(DISCORD_API_BASE=fake.url):
+            discord_settings_update(store=store, actor=actor, guild_id=guild["id"],
+                                    public_key="", bot_token=fake.token)
+            run_check(store_id=store.pk)
+        product_discord_roles_set(store=store, actor=actor, product=product,
+                                  data=RolesInput(role_ids=[role]))
+    finally:
+        fake.stop()
+
+
 def _first(model, **filters) -> Callable[[Store], object]:
     def pick(store: Store):
         row = model.objects.filter(**filters).filter(store=store).order_by("pk").first()
@@ -171,8 +215,16 @@ def kwarg_values(*, dashboard: bool, view_name: str) -> dict[str, Callable[[Stor
         "kind": lambda s: None,  # e-mail previews: the mail itself, framed by the e-mails page
         "fmt": lambda s: None,
         "page_id": _store_page,
-        "incident_id": lambda s: _incident_pk(),  # storefront Markdown pages; the demo has none yet
+        "incident_id": lambda s: _incident_pk(),
+        "reply_id": lambda s: _canned_pk(),  # storefront Markdown pages; the demo has none yet
     }
+
+
+def _canned_pk():
+    from shopkeep.support.models import CannedReply
+
+    row = CannedReply.objects.order_by("pk").first()
+    return row.pk if row else None
 
 
 def _incident_pk():

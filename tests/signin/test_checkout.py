@@ -155,3 +155,20 @@ def test_signing_out_forgets_the_sign_ins(client, store, fake_discord):
     discord_signin(client)
     client.post(url("account_logout"))
     assert client.session.get(f"signin_verified_{store.pk}") is None
+
+
+def test_a_product_giving_a_discord_role_needs_discord_at_the_storefront(client, store,
+                                                                         fake_discord):
+    from shopkeep.catalog.models import DeliveryAction
+    from shopkeep.catalog.selectors import owner_required_signins, required_signins
+
+    product = make_product(store, name="Role", price="2.00", purchase_command=None)
+    DeliveryAction.objects.create(store=store, product=product, kind="discord_role",
+                                  trigger="purchase", role_ids=["123456789012345678"])
+    assert required_signins(product) == {"discord"}
+    assert owner_required_signins(product) == frozenset()
+    _add(client, product)
+    response = client.post(url("checkout"), checkout_data())
+    assert response.status_code == 400
+    assert b"Role needs you to sign in with Discord" in response.content
+    assert not Order.objects.exists()

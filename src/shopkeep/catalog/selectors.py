@@ -50,13 +50,21 @@ def gives_discord_role(*, product: Product) -> bool:
 SIGNIN_PROVIDERS = ("discord", "steam")
 
 
+def owner_required_signins(product: Product) -> frozenset[str]:
+    """The sign-ins the owner ticked on the product (every checkout path enforces them)."""
+    required = set()
+    if product.requires_discord_signin:
+        required.add("discord")
+    if product.requires_steam_signin:
+        required.add("steam")
+    return frozenset(required)
+
+
 def required_signins(product: Product) -> frozenset[str]:
     """The sign-ins (``"discord"``, ``"steam"``) a buyer needs before this product can be
     checked out: the ones the owner ticked, and Discord for a product that gives a Discord
     role (the role is assigned to the account signed in). Every checkout path asks here."""
-    required = set()
-    if product.requires_discord_signin or gives_discord_role(product=product):
+    required = set(owner_required_signins(product))
+    if gives_discord_role(product=product):
         required.add("discord")
-    if product.requires_steam_signin:
-        required.add("steam")
     return frozenset(required)

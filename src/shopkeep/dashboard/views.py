@@ -31,6 +31,7 @@ from shopkeep.delivery import selectors as delivery_selectors
 from shopkeep.orders.models import Order
 from shopkeep.payments.selectors import going_live_problem
 from shopkeep.stores import selectors, services
+from shopkeep.stores.approval import approval_required, store_request_approval
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import ApiToken, Membership
 from shopkeep.stores.permissions import Perm, role_has
@@ -126,7 +127,22 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Settings saved.")
             return redirect("dashboard:settings", store_slug=store.slug)
-    return render(request, "dashboard/settings.html", {"form": form, "tab": "general"})
+    return render(request, "dashboard/settings.html", {
+        "form": form, "tab": "general", "approval_required": approval_required()})
+
+
+@store_view(Perm.STORE_SETTINGS)
+@require_POST
+def approval_request(request: HttpRequest) -> HttpResponse:
+    try:
+        store_request_approval(store=request.store, actor=Actor.for_user(request.user),
+                               note=request.POST.get("note", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Approval requested: the platform team reviews the store "
+                         "and answers by e-mail. Test payments keep working meanwhile.")
+    return redirect("dashboard:settings", store_slug=request.store.slug)
 
 
 @store_view(Perm.MEMBERS_MANAGE)

@@ -242,27 +242,45 @@ def due_commands(*, server_id: int, limit: int, owner: str = "",
 
 
 def command_json(c: DeliveryCommand, lease_until: datetime | None = None) -> dict:
+    return command_payload(
+        id=c.pk, type=c.type, command=c.command, placeholders=c.placeholders,
+        require_online=c.require_online, player_name=c.player_name,
+        player_uuid=c.player_uuid, player_steam_id=c.player_steam_id,
+        order=({"id": c.order_id, "order_number": c.order.order_number} if c.order_id
+               else None),
+        product=_product_json(c), origin=c.origin, attempt_count=c.attempt_count,
+        created_at=c.created_at, safe_to_repeat=c.safe_to_repeat,
+        delay_after_join=c.delay_after_join, lease_until=lease_until)
+
+
+def command_payload(*, id: int, type: str, command: str, placeholders: dict,
+                    require_online: bool, player_name: str, player_uuid: str,
+                    player_steam_id: str, order: dict | None, product: dict | None,
+                    origin: str, attempt_count: int, created_at: datetime,
+                    safe_to_repeat: bool, delay_after_join: int,
+                    lease_until: datetime | None) -> dict:
+    """One command as the agent receives it. The one definition of the shape: the lean path
+    (fastpath_take.py) builds its answers from plain rows through this too."""
     extra = {} if lease_until is None else {
         "lease": {"expires_at": iso(lease_until), "seconds": COMMAND_LEASE_SECONDS}}
     return {
-        "id": c.pk,
-        "type": c.type,
-        "command": c.command,
-        "placeholders": {k: "" if v is None else str(v) for k, v in c.placeholders.items()},
-        "require_online": c.require_online,
-        "player": {"name": c.player_name, "uuid": c.player_uuid or None,
-                   "steam_id": c.player_steam_id or None},
+        "id": id,
+        "type": type,
+        "command": command,
+        "placeholders": {k: "" if v is None else str(v) for k, v in placeholders.items()},
+        "require_online": require_online,
+        "player": {"name": player_name, "uuid": player_uuid or None,
+                   "steam_id": player_steam_id or None},
         # Test and manual commands have no order (docs/agent-api.md): ``order`` is null and
         # ``origin`` says why; seed-only agents never read either.
-        "order": ({"id": c.order_id, "order_number": c.order.order_number} if c.order_id
-                  else None),
-        "product": _product_json(c),
-        "origin": c.origin,
-        "test": c.origin == Cmd.Origin.TEST,
-        "attempt": c.attempt_count + 1,
-        "created_at": iso(c.created_at),
-        "safe_to_repeat": c.safe_to_repeat,
-        "delay_after_join": c.delay_after_join,
+        "order": order,
+        "product": product,
+        "origin": origin,
+        "test": origin == Cmd.Origin.TEST,
+        "attempt": attempt_count + 1,
+        "created_at": iso(created_at),
+        "safe_to_repeat": safe_to_repeat,
+        "delay_after_join": delay_after_join,
         **extra,
     }
 

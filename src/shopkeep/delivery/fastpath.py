@@ -1,18 +1,21 @@
-"""The lean ASGI path for the request the platform answers most: an idle agent poll.
+"""The lean ASGI path for the request the platform answers most: an agent poll.
 
 ``AgentFastPath`` wraps Django's ASGI application (inside the body cap, see shopkeep.asgi).
 For ``GET /api/v1/agent/commands/pending`` it answers, without Django's request stack, the
 polls whose answer is already known in memory (agentcache.py): a ``304`` for a matching
 ``If-None-Match``, or a ``200`` with an empty list for a server with nothing pending, and it
 holds long-polls (``?wait=``) on an ``asyncio.Event`` at the cost of a socket and a few small
-objects, with no thread and no database connection. Everything else is handed to Django
-unchanged: any error (401, 400, 409, 422, 429, redirects, bad hosts), a list that changed,
-back-offs and leases that ran out, an agent take-over. So the answers, headers, rate limits,
-leases and the one-agent rule are Django's, and tests/delivery/test_fastpath.py checks that
-both paths answer alike byte for byte.
+objects, with no thread and no database connection. On PostgreSQL a poll whose list changed
+(a purchase woke it) is answered here too: its due commands are read and leased through the
+async pool with due_commands' semantics, in statements shared by the polls of the moment
+(fastpath_take.py). Everything else is handed to Django unchanged: any error (401, 400, 409,
+422, 429, redirects, bad hosts), back-offs and leases that ran out, an agent take-over, and
+changed lists on SQLite. So the answers, headers, rate limits, leases and the one-agent rule
+are Django's, and tests/delivery/test_fastpath.py checks that both paths answer alike byte
+for byte and that racing pollers never both receive a command.
 
-The database is touched only on a cache miss (one statement through an async pool) and to
-record that an agent was seen (every 20 s, as the Django path does).
+The database is touched only on a cache miss (one statement through an async pool), for a
+changed list, and to record that an agent was seen (every 20 s, as the Django path does).
 """
 
 from __future__ import annotations
@@ -35,9 +38,16 @@ from shopkeep.core.metrics import POLLS_MEMORY_200, POLLS_MEMORY_304
 from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.core.timefmt import iso
 from shopkeep.delivery import agentcache, wakeup
-from shopkeep.delivery.agent import INSTANCE_RE, SEEN_WRITE_EVERY, etag_matches
+from shopkeep.delivery.agent import (
+    INSTANCE_RE,
+    SEEN_WRITE_EVERY,
+    anonymous_owner,
+    command_payload,
+    etag_matches,
+)
 from shopkeep.delivery.api_agent import RateLimited, rate_limit_check
 from shopkeep.delivery.fastpath_db import Database, epoch
+from shopkeep.delivery.fastpath_take import Taken, Taker
 
 logger = logging.getLogger("shopkeep.delivery.fastpath")
 
@@ -52,7 +62,7 @@ _WANTED = {b"x-store-secret", b"x-server-secret", b"x-agent-instance", b"if-none
 
 
 class _Request:
-    __slots__ = ("digest", "headers", "instance", "limit", "match", "store", "wait")
+    __slots__ = ("digest", "headers", "instance", "limit", "match", "owner", "store", "wait")
 
 
 def _parse(scope) -> _Request | None:
@@ -90,6 +100,8 @@ def _parse(scope) -> _Request | None:
     req.store = hashlib.sha256(store.encode()).hexdigest()
     req.digest = hashlib.sha256(server.encode()).hexdigest()
     req.match = headers.get(b"if-none-match")
+    # Whom this poll's commands are leased to (agent_api.AgentContext.owner).
+    req.owner = instance or anonymous_owner()
     return req
 
 
@@ -168,6 +180,7 @@ class AgentFastPath:
         self.db: Database | None = None
         self.watcher: asyncio.Task | None = None
         self.postgres = False
+        self.taker: Taker | None = None
         self._slots: asyncio.Semaphore | None = None
 
     def _woken_slots(self) -> asyncio.Semaphore:
@@ -197,6 +210,8 @@ class AgentFastPath:
         if self.db is None:
             self.db = Database()
             self.postgres = self.db.vendor == "postgresql"
+            if self.postgres:
+                self.taker = Taker(self.db._pg)
         if self.postgres:
             wakeup._listener.ensure()
         elif self.watcher is None or self.watcher.done():
@@ -217,22 +232,30 @@ class AgentFastPath:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup._listener.ready.wait(), 5)
             token = agentcache.begin()
-        if token is None:
-            return None
-        row = await self.db.lookup(req.digest)
-        if row is None:
-            return None  # Django answers the 401
-        (sid, version, retry_due, holder, holder_seen, anonymous_seen, store_hash, poll,
-         busy) = row
-        entry = agentcache.Entry(
-            server_id=sid, store_hash=store_hash or "", version=int(version),
-            retry_due=epoch(retry_due), holder=holder or "", holder_seen=epoch(holder_seen),
-            anonymous_seen=epoch(anonymous_seen), poll_seconds=int(poll), busy=bool(busy),
-            epoch=0)
-        return entry if agentcache.put(req.digest, entry, token) else None
+        for _ in range(3):
+            if token is None:
+                return None
+            row = await self.db.lookup(req.digest)
+            if row is None:
+                return None  # Django answers the 401
+            (sid, version, retry_due, holder, holder_seen, anonymous_seen, store_hash, poll,
+             busy) = row
+            entry = agentcache.Entry(
+                server_id=sid, store_hash=store_hash or "", version=int(version),
+                retry_due=epoch(retry_due), holder=holder or "",
+                holder_seen=epoch(holder_seen), anonymous_seen=epoch(anonymous_seen),
+                poll_seconds=int(poll), busy=bool(busy), epoch=0)
+            if agentcache.put(req.digest, entry, token):
+                return entry
+            # A change of this server was announced while we read (a wake-up's own notice
+            # often is): the row may predate it, so read again rather than hand the poll
+            # to Django.
+            token = agentcache.begin()
+        return None
 
     def _judge(self, req: _Request, entry: agentcache.Entry, now: float) -> str | None:
-        """'304', '200' (empty) or None (Django answers). No side effects."""
+        """'304', '200' (empty), 'list' (read and lease the due commands here) or None
+        (Django answers). No side effects."""
         if not entry.store_hash or not hmac.compare_digest(entry.store_hash, req.store):
             return None
         if entry.retry_due is not None and entry.retry_due <= now:
@@ -244,7 +267,12 @@ class AgentFastPath:
             return "304"
         if req.match is None and not entry.busy:
             return "200"
-        return None
+        # SQLite has no async driver: its changed lists stay Django's.
+        return "list" if self.taker is not None else None
+
+    async def _take(self, req: _Request, entry: agentcache.Entry) -> Taken:
+        return await self.taker.take(server_id=entry.server_id, owner=req.owner,
+                                     limit=req.limit)
 
     def _record_seen(self, req: _Request, entry: agentcache.Entry, now: float) -> None:
         """What claim() writes, at most once per 20 s per agent, batched (fastpath_db)."""
@@ -269,6 +297,7 @@ class AgentFastPath:
             except RateLimited:
                 return False  # Django counts it too and answers the 429
         self._record_seen(req, entry, now)
+        listing = None
         if req.wait > 0 and (req.match or "").strip() != "*":
             loop = asyncio.get_running_loop()
             deadline = loop.time() + req.wait
@@ -277,21 +306,23 @@ class AgentFastPath:
             if outcome == "gone":
                 return True  # the client left; nothing to answer
             if outcome is None:
-                # Woken polls whose list changed go to Django a few at a time: a thousand at
-                # once would exhaust its connection pool (500s); queued here they cost no
-                # thread and no connection while they wait their turn.
+                # Woken polls Django must answer (a back-off ended, a take-over, SQLite) go
+                # a few at a time: a thousand at once would exhaust its connection pool
+                # (500s); queued here they cost no thread and no connection meanwhile.
                 async with self._woken_slots():
                     remaining = max(0, int(deadline - loop.time()))
                     await self.app(_with_wait(scope, remaining), _replay(receive, consumed),
                                    send)
                 return True
-            entry, verdict = outcome
-        await self._answer(req, entry, verdict, send)
+            entry, verdict, listing = outcome
+        elif verdict == "list":
+            listing = await self._take(req, entry)
+        await self._answer(req, entry, verdict, send, listing)
         return True
 
     async def _hold(self, req: _Request, entry: agentcache.Entry, deadline: float,
                     receive, consumed: list[dict]):
-        """Wait for a change or the deadline. Returns (entry, verdict) to answer from memory,
+        """Wait for a change or the deadline. Returns (entry, verdict, listing) to answer here,
         "gone" when the client disconnected, None when Django must answer (``consumed``:
         the messages read from ``receive`` meanwhile, for Django to read again)."""
         loop = asyncio.get_running_loop()
@@ -316,9 +347,16 @@ class AgentFastPath:
                                                                        time.time())
                     if verdict is None:
                         return None
+                    listing = None
+                    if verdict == "list":
+                        listing = await self._take(req, current)
+                        # As the Django view: an empty list answers a poll that named an
+                        # ETag (its list did change); one that named none keeps waiting.
+                        if listing.rows or req.match is not None:
+                            return current, verdict, listing
                     remaining = deadline - loop.time()
                     if remaining <= 0:
-                        return current, verdict
+                        return current, verdict, listing
                     waiter = asyncio.ensure_future(event.wait())
                     done, _ = await asyncio.wait({waiter, disconnect}, timeout=remaining,
                                                  return_when=asyncio.FIRST_COMPLETED)
@@ -334,15 +372,17 @@ class AgentFastPath:
                     await disconnect
 
     async def _answer(self, req: _Request, entry: agentcache.Entry, verdict: str,
-                      send) -> None:
+                      send, listing: Taken | None = None) -> None:
         etag = f'"q{entry.server_id}-{entry.version}-{req.limit}"'.encode()
         if verdict == "304":
             status, body = 304, b""
             content_type = b"text/html; charset=utf-8"  # what Django's HttpResponse says
         else:
             status = 200
-            body = json.dumps({"commands": [], "meta": {
-                "count": 0, "more": False, "next_poll_seconds": entry.poll_seconds,
+            commands = [] if listing is None else _commands(listing, req.owner)
+            more = False if listing is None else listing.more
+            body = json.dumps({"commands": commands, "meta": {
+                "count": len(commands), "more": more, "next_poll_seconds": entry.poll_seconds,
                 "server_time": iso(datetime.now(UTC))}}).encode()
             content_type = b"application/json; charset=utf-8"
         first = [(b"Content-Type", content_type), (b"ETag", etag),
@@ -373,6 +413,27 @@ class AgentFastPath:
                 raise
             except Exception:
                 logger.warning("agent cache watcher failed; retrying", exc_info=True)
+
+
+def _commands(listing: Taken, owner: str) -> list[dict]:
+    # An anonymous owner is unique to this poll, so it is told when its lease ends (as in
+    # agent.due_commands); an instance's leases are its own business.
+    anonymous = owner.startswith("anon:")
+    commands = []
+    for (cid, kind, text, values, online, name, uuid, steam_id, order_id, number, item_id,
+         item_product_id, item_product_name, product_id, product_name, origin, attempts,
+         created, repeat, delay, until) in listing.rows:
+        # As agent._product_json: the order item's snapshot, else a manual delivery's product.
+        product = ({"id": item_product_id, "name": item_product_name} if item_id
+                   else {"id": product_id, "name": product_name} if product_id else None)
+        commands.append(command_payload(
+            id=cid, type=kind, command=text, placeholders=values, require_online=online,
+            player_name=name, player_uuid=uuid, player_steam_id=steam_id,
+            order={"id": order_id, "order_number": number} if order_id else None,
+            product=product, origin=origin, attempt_count=attempts, created_at=created,
+            safe_to_repeat=repeat, delay_after_join=delay,
+            lease_until=until if anonymous else None))
+    return commands
 
 
 def _changed(row: tuple | None, digest: str, entry: agentcache.Entry) -> bool:

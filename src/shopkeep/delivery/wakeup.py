@@ -28,6 +28,10 @@ from shopkeep.delivery import agentcache
 logger = logging.getLogger("shopkeep.delivery.wakeup")
 
 CHANNEL = "shopkeep_delivery"
+# Server ids per NOTIFY payload ("12,15,40"): a purchase that queues commands on a thousand
+# servers sends a few notices, not a thousand (payloads stay far below PostgreSQL's 8000
+# bytes), and each listener handles them as a few batches.
+IDS_PER_NOTICE = 400
 SQLITE_RECHECK_SECONDS = 1.0
 _RECONNECT_SECONDS = 2.0
 
@@ -46,9 +50,22 @@ def notify_servers(server_ids: Iterable[int]) -> None:
         return
     if _on_postgres():
         with connection.cursor() as cursor:
-            for server_id in ids:
-                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(server_id)])
+            for payload in payloads(ids):
+                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, payload])
     transaction.on_commit(lambda: wake_local(ids))
+
+
+def payloads(server_ids: list[int]) -> list[str]:
+    return [",".join(map(str, server_ids[i:i + IDS_PER_NOTICE]))
+            for i in range(0, len(server_ids), IDS_PER_NOTICE)]
+
+
+def parse_payload(payload: str) -> list[int]:
+    """The ids of one notice; a malformed one (nobody of ours sends it) is ignored."""
+    try:
+        return [int(part) for part in payload.split(",")]
+    except ValueError:
+        return []
 
 
 def wake_local(server_ids: Iterable[int]) -> None:
@@ -93,8 +110,9 @@ class _Listener:
                     self.ready.set()
                     agentcache.channel_up()
                     async for note in conn.notifies():
-                        with contextlib.suppress(ValueError):
-                            wake_local([int(note.payload)])
+                        ids = parse_payload(note.payload)
+                        if ids:
+                            wake_local(ids)
             except asyncio.CancelledError:
                 agentcache.channel_down()
                 raise

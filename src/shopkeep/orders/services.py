@@ -16,7 +16,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from shopkeep.catalog.models import Product
-from shopkeep.catalog.selectors import required_signins
+from shopkeep.catalog.selectors import owner_required_signins
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.core.ids import order_number, random_string
 from shopkeep.core.money import quantize
@@ -207,6 +207,9 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
             len(products) > 1 or sum(merged.values()) > 1):
         raise ServiceError("subscription_alone", "A subscription is bought on its own, one at a "
                            "time.", field="items")
+    if gift_card_code and any(p.type == Product.Type.GIFT_CARD for p in products.values()):
+        raise ServiceError("gift_card_for_gift_card", "A gift card cannot pay for another gift "
+                           "card; pay for it by card.", field="gift_card_code")
     address = clean_billing_address(billing_address)
     phone = clean_line(phone, max_length=32)
     if phone and not all(ch.isdigit() or ch in "+ -()" for ch in phone):
@@ -221,9 +224,11 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
     buyer, _ = customer_get_or_create(store=store, data=customer)
     identity = checkout_identity(customer=buyer, typed=typed)
     for product in products.values():
-        # The storefront fills these only from a sign-in; the store API from the store's own
-        # backend. Either way the delivery needs them (a Discord role needs the Discord id).
-        for provider in sorted(required_signins(product)):
+        # A sign-in the owner ticked on the product binds every checkout path: the storefront
+        # fills these ids only from a sign-in, the store API from the store's own backend.
+        # (A Discord role alone is required at the storefront, catalog.selectors.
+        # required_signins; an API order without the id is linked later with /claim.)
+        for provider in sorted(owner_required_signins(product)):
             if not getattr(identity, f"{provider}_id"):
                 raise ServiceError("signin_required", f"{product.name} needs a sign-in with "
                                    f"{provider.title()} before checkout.", field=provider)

@@ -1,12 +1,18 @@
 from django.urls import path
 
-from shopkeep.staff import views, views_status, views_support
+from shopkeep.staff import views, views_ops, views_status, views_support
 
 app_name = "staff"
 
 urlpatterns = [
     path("", views.store_list, name="store_list"),
     path("stores/<int:store_id>/plan/", views.store_plan, name="store_plan"),
+    path("approvals/", views_ops.approvals, name="approvals"),
+    path("approvals/<int:store_id>/", views_ops.approval_decide, name="approval_decide"),
+    path("support/canned/", views_ops.canned_list, name="canned"),
+    path("support/canned/<int:reply_id>/", views_ops.canned_list, name="canned_edit"),
+    path("support/canned/<int:reply_id>/delete/", views_ops.canned_delete,
+         name="canned_delete"),
     path("status/", views_status.incident_list, name="incidents"),
     path("status/<int:incident_id>/", views_status.incident_detail, name="incident"),
     path("support/", views_support.queue, name="support_queue"),

@@ -18,10 +18,18 @@ from shopkeep.core.text import render_markdown
 from shopkeep.staff.views import staff_required
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
-from shopkeep.support import guides, selectors, services, sla
+from shopkeep.support import guides, selectors, services, sla, staff_tools
 from shopkeep.support.attachments import attachment_response
 from shopkeep.support.forms import CloseForm, StaffReplyForm, StatusForm, too_large
-from shopkeep.support.models import Guide, Kind, Priority, Status, Ticket, statuses_for
+from shopkeep.support.models import (
+    CannedReply,
+    Guide,
+    Kind,
+    Priority,
+    Status,
+    Ticket,
+    statuses_for,
+)
 from shopkeep.support.redaction import notice_for
 from shopkeep.support.services import Side
 from shopkeep.support.surveys import csat
@@ -64,9 +72,19 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "ticket": ticket, "marker": ticket.sla_state(now),
         "elapsed": sla.elapsed(ticket, now), "targets": sla.targets(ticket.plan),
         "history": selectors.visible_messages(ticket, include_internal=True),
-        "reply_form": StaffReplyForm(), "close_form": CloseForm(),
+        "reply_form": _reply_form(request), "close_form": CloseForm(),
+        "priorities": Priority.choices, "canned": CannedReply.objects.only("pk", "title"),
         "status_form": StatusForm(statuses=_status_choices(), initial={"status": ticket.status}),
         "staff_users": _staff_users(), "surveys": ticket.surveys.filter(answered_at__isnull=False)})
+
+
+def _reply_form(request: HttpRequest) -> StaffReplyForm:
+    """``?canned=<id>`` fills the reply box with a canned reply to edit before sending (a
+    GET that changes nothing; works without JavaScript)."""
+    raw = request.GET.get("canned", "")
+    chosen = CannedReply.objects.filter(pk=raw).first() if raw.isdigit() and len(raw) < 10 \
+        else None
+    return StaffReplyForm(initial={"message": chosen.body} if chosen else None)
 
 
 def _back(ticket: Ticket) -> HttpResponse:
@@ -115,6 +133,9 @@ def ticket_action(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 raise ServiceError("invalid_status", "Choose a valid status.")
             services.ticket_set_status(ticket=ticket, actor=actor,
                                        status=form.cleaned_data["status"])
+        elif action == "priority":
+            staff_tools.ticket_set_priority(ticket=ticket, actor=actor,
+                                            priority=request.POST.get("priority", ""))
         elif action == "assign":
             raw = request.POST.get("assignee", "")
             assignee = _staff_users().filter(pk=raw).first() if raw.isdigit() else None

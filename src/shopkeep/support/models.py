@@ -118,6 +118,9 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     # Set when a response came after its breach moment (kept after the clock stops).
     sla_breached = models.BooleanField(default=False)
+    # The breach moment staff were last e-mailed about (staff_tools.breaches_notify): one
+    # mail per breach, and a new one when a later response's clock breaches again.
+    breach_notified_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -273,3 +276,20 @@ class GuideView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guide_id} opened {self.opened_at:%Y-%m-%d}"
+
+
+class CannedReply(models.Model):
+    """A reply platform staff keep for questions that come back (seed 000's common issues);
+    picked on the ticket page, it fills the reply box to be edited before sending."""
+
+    title = models.CharField(max_length=120, unique=True)
+    body = models.TextField(max_length=10000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title

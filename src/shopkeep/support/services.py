@@ -51,6 +51,7 @@ from shopkeep.support.models import (
 )
 from shopkeep.support.payloads import ticket_created_data, ticket_reply_data
 from shopkeep.support.redaction import Redacted, redact
+from shopkeep.support.staff_tools import notify_staff_new_ticket
 from shopkeep.support.surveys import survey_create
 
 MAX_BODY = 20_000
@@ -171,6 +172,7 @@ def platform_ticket_create(*, store: Store, actor: Actor, subject: str, category
                                  opened_at__gte=now - GUIDE_FOLLOW_WINDOW).update(ticket=ticket)
     audit_record(store=store, actor=actor, action="ticket.created", obj=ticket,
                  details={"kind": ticket.kind, "priority": priority, "message_id": message.pk})
+    notify_staff_new_ticket(ticket)
     return ticket
 
 

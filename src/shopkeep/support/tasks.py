@@ -22,3 +22,14 @@ def auto_close_tickets() -> dict:
 
 
 register_periodic(name="support.auto_close", task=auto_close_tickets, every=timedelta(days=1))
+
+
+@task()
+def notify_sla_breaches() -> int:
+    from shopkeep.support.staff_tools import breaches_notify
+
+    return breaches_notify()
+
+
+register_periodic(name="support.notify_sla_breaches", task=notify_sla_breaches,
+                  every=timedelta(minutes=5))
