@@ -47,3 +47,33 @@ def test_each_event_mails_the_right_people(event_type, to_buyer, subject, conten
     assert message.to == [expected]
     assert message.subject == subject
     assert content in message.body and content in message.alternatives[0][0]
+
+
+def test_mail_wears_the_store_brand_from_its_published_store_builder_settings():
+    from shopkeep.notifications.kinds import KINDS
+    from shopkeep.notifications.services import email_render
+    from shopkeep.themes.models import StorefrontSettings
+
+    store = make_shop(name="Block Party")
+    logo = "0123456789abcdef01234567.png"
+    StorefrontSettings.objects.create(store=store, published={
+        "theme": "midnight", "options": {"accent": "#a78bfa", "background": "#0d1017"},
+        "logo": logo}, draft={"options": {"accent": "#00ff00"}})
+    context = {"customer_name": "Alex", "product_name": "VIP", "amount": "9.99",
+               "currency": "USD", "interval": "month", "period_end": "2026-01-01",
+               "account_url": "https://shop.example/account/"}
+    subject, text, html = email_render(store=store, kind=KINDS["subscription_started"],
+                                       context=context)
+    assert "background:#a78bfa" in html and "#00ff00" not in html  # published, not draft
+    assert "color:#111827" in html  # dark ink on a light accent
+    assert f"/media/store-images/{logo}" in html and 'alt="Block Party"' in html
+    assert "background:#0d1017" in html
+    assert "Block Party" in text and subject == "Your VIP subscription has started"
+
+
+def test_without_store_builder_settings_mail_uses_plain_defaults():
+    from shopkeep.notifications.services import branding
+
+    brand = branding(make_shop(name="Plain"))
+    assert brand["name"] == "Plain" and brand["logo_url"] == ""
+    assert brand["on_primary"] in ("#ffffff", "#111827")

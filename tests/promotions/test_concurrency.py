@@ -123,3 +123,72 @@ def test_twenty_checkouts_race_to_upgrade_from_one_rank(django_capture_on_commit
     assert OrderItem.objects.get(pk=held.items.get().pk).upgraded_by == \
         upgraded[0].order_number
     assert OrderItem.objects.filter(upgrade_from__isnull=False).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_gift_card_product_bought_twenty_times_at_once_issues_twenty_cards():
+    """Twenty buyers pay for the same gift card product at the same moment (each payment its
+    own transaction, as gateway notices are): twenty distinct cards, one issue row each."""
+    from shopkeep.payments.flows import order_paid
+    from shopkeep.promotions.models import GiftCardTransaction
+
+    store = make_shop()
+    product = make_product(store, name="Gift card 20", price="20.00", type="gift_card",
+                           purchase_command=None)
+    orders = [order_create(store=store, lines=[Line(product.pk, 1)],
+                           customer=buyer(f"g{n}@example.com", f"Buyer_{n}"))
+              for n in range(BUYERS)]
+    from django.utils import timezone
+
+    paid, refused, errors = _race(lambda n: order_paid(
+        store=store, order_number=orders[n].order_number, gateway=orders[n].payment_gateway,
+        payment_id=f"pi_race_{n}", paid_at=timezone.now()))
+    assert not errors and not refused, (errors, refused)
+    assert len(paid) == BUYERS
+    cards = list(GiftCard.objects.filter(store=store))
+    assert len(cards) == BUYERS and len({c.code for c in cards}) == BUYERS
+    assert {c.source_order_number for c in cards} == {o.order_number for o in orders}
+    assert GiftCardTransaction.objects.filter(kind="issue").count() == BUYERS
+    assert all(c.balance == Decimal("20.00") for c in cards)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_spending_a_bought_card_races_its_refund_and_the_books_still_add_up(
+        django_capture_on_commit_callbacks):
+    """Half the threads spend the card, half ask for its purchase to be refunded. Whatever
+    order they land in: the balance never goes below zero, what was spent plus what was
+    voided is the card's value, and no refund pays back what was spent."""
+    from shopkeep.orders.models import Refund
+    from shopkeep.payments.flows import refund_request
+    from tests.commerce import paid_order
+    from tests.promotions.helpers import owner
+
+    store = make_shop()
+    product = make_product(store, name="Gift card 50", price="50.00", type="gift_card",
+                           purchase_command=None)
+    rank = make_product(store, name="VIP", price="10.00")
+    bought = paid_order(store, product, capture=django_capture_on_commit_callbacks)
+    card = GiftCard.objects.get(store=store)
+
+    def run(n):
+        if n % 2:
+            return order_create(store=store, lines=[Line(rank.pk, 1)],
+                                customer=buyer(f"s{n}@example.com", f"Spender_{n}"),
+                                gift_card_code=card.code)
+        return refund_request(store=store, actor=owner(store), order=bought,
+                              amount="10.00")
+
+    done, refused, errors = _race(run)
+    assert not errors, errors
+    assert len(done) + len(refused) == BUYERS and done
+    card.refresh_from_db()
+    assert card.balance >= 0
+    ledger = {k: -sum(r.amount for r in card.ledger.filter(kind=k)) for k in ("debit", "void")}
+    assert sum(r.amount for r in card.ledger.all()) == card.balance
+    refunded = sum(r.amount for r in Refund.objects.filter(order=bought))
+    assert refunded == ledger["void"]  # every refunded euro was taken off the card first
+    assert ledger["debit"] + ledger["void"] + card.balance == Decimal("50.00")
+    assert set(refused) <= {"gift_card_insufficient", "gift_card_empty", "amount_too_large",
+                            "gift_card_spent", "gift_card_unknown", "nothing_left"}

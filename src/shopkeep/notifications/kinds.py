@@ -17,6 +17,7 @@ from django.urls import reverse
 from shopkeep.core.absolute import absolute_url
 from shopkeep.core.money import money_str
 from shopkeep.orders.models import Order
+from shopkeep.promotions.giftcards import gift_cards_sold_by
 from shopkeep.stores.models import Store
 
 
@@ -84,6 +85,24 @@ def _receipt(store: Store, data: dict) -> dict | None:
     context = order_context(store, order)
     # A subscription's first payment is announced by subscription.created's own mail.
     return None if context["is_subscription"] else context
+
+
+def _gift_cards(store: Store, data: dict) -> dict | None:
+    """The codes of gift cards the order bought. The code is the card: this mail and the
+    order page are the only places it is shown in full."""
+    order = _order(store, data.get("id"))
+    if order is None:
+        return None
+    cards = gift_cards_sold_by(store=store, order_number=order.order_number)
+    if not cards:
+        return None
+    return {"order_number": order.order_number, "order_url": order_url(store, order),
+            "customer_name": order.customer_name, "customer_email": order.customer_email,
+            "currency": order.currency,
+            "cards": [{"code": c.display_code, "amount": money_str(c.initial_balance,
+                                                                   c.currency),
+                       "note": c.note} for c in cards],
+            "balance_url": absolute_url(reverse("storefront:gift_card", args=[store.slug]))}
 
 
 def _new_sale(store: Store, data: dict) -> dict | None:
@@ -154,6 +173,8 @@ def _dispute(store: Store, data: dict) -> dict | None:
 KINDS: dict[str, EmailKind] = {k.name: k for k in (
     EmailKind("receipt", "Order receipt", "order.received", "buyer",
               "Your receipt for order {order_number}", _receipt),
+    EmailKind("gift_card", "Gift card bought", "order.received", "buyer",
+              "Your gift card code for {order_number}", _gift_cards),
     EmailKind("refund", "Refund confirmation", "order.refunded", "buyer",
               "Refund of {refund_amount} {currency} for order {order_number}", _refund),
     EmailKind("subscription_started", "Subscription started", "subscription.created",

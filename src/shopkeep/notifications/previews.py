@@ -63,6 +63,14 @@ def preview_context(store: Store, kind_name: str) -> dict[str, Any]:
                 "evidence_due_by": "2026-01-15",
                 "dashboard_url": absolute_url(reverse("dashboard:disputes",
                                                       args=[store.slug]))}
+    if kind.name == "gift_card":
+        return {"order_number": "ORD-PREVIEW01", "customer_name": "Alex Example",
+                "customer_email": "alex@example.com", "currency": store.currency,
+                "order_url": absolute_url(reverse("storefront:home", args=[store.slug])),
+                "cards": [{"code": "ABCD-EFGH-JKMN-PQRS", "amount": "25.00",
+                           "note": "Gift card 25"}],
+                "balance_url": absolute_url(reverse("storefront:gift_card",
+                                                    args=[store.slug]))}
     latest = (Order.objects.filter(store=store, paid_at__isnull=False)
               .prefetch_related("items").select_related("gift_card").first())
     context = _sample_order(store)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -20,8 +21,10 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.failpoints import failpoint
 from shopkeep.events.models import Event
 from shopkeep.notifications.kinds import EVENT_TYPES, KINDS, EmailKind, subject_for
@@ -32,6 +35,8 @@ from shopkeep.notifications.models import (
     StoreEmailSettings,
 )
 from shopkeep.stores.models import Membership, Role, Store
+from shopkeep.themes.look import resolve
+from shopkeep.themes.models import StorefrontSettings
 
 logger = logging.getLogger("shopkeep.notifications")
 BATCH = 200
@@ -123,14 +128,33 @@ def outbox_requeue_stale(*, now=None) -> int:
     return count
 
 
+HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _ink_on(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (WCAG relative luminance)."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#111827" if luminance > 0.179 else "#ffffff"
+
+
 def branding(store: Store) -> dict[str, Any]:
-    """The store's look in mail: name, logo and colours (theme settings when the store has
-    them; plain defaults otherwise)."""
-    theme = getattr(store, "theme_settings", None)
-    get = (theme.get if isinstance(theme, dict) else lambda key, default=None: default)
-    return {"name": store.name, "logo_url": get("logo_url", ""),
-            "primary": get("primary_color", "#2f6fed"), "text": get("text_color", "#1d2330"),
-            "background": get("background_color", "#f5f6f8")}
+    """The store's look in mail, from its published Store Builder settings: name, logo (an
+    absolute URL, since mail clients have no page to resolve a path against), the accent
+    colour for the header and links and the page background. The mail's card stays white
+    with dark text whatever the theme, so a dark theme's light text colour is not used."""
+    row = StorefrontSettings.objects.filter(store=store).only("published").first()
+    look = resolve(row.published if row is not None else None)
+    accent = look.options.get("accent")
+    primary = accent if isinstance(accent, str) and HEX.match(accent) else "#2f6fed"
+    background = look.options.get("background")
+    logo = look.images.get("logo")
+    return {"name": store.name,
+            "logo_url": absolute_url(reverse("store_image", args=[logo])) if logo else "",
+            "primary": primary, "on_primary": _ink_on(primary), "text": "#1d2330",
+            "background": background if isinstance(background, str) and HEX.match(background)
+            else "#f5f6f8"}
 
 
 def email_render(*, store: Store, kind: EmailKind, context: dict) -> tuple[str, str, str]:

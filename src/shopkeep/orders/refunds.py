@@ -29,7 +29,12 @@ from shopkeep.events.services import emit
 from shopkeep.orders.lifecycle import order_sync
 from shopkeep.orders.models import Order, OrderItem, Refund
 from shopkeep.orders.payloads import order_data, order_refunded_data
-from shopkeep.promotions.giftcards import gift_card_credit
+from shopkeep.promotions.giftcards import (
+    gift_card_credit,
+    gift_card_unspent_lock,
+    gift_card_unvoid,
+    gift_card_void,
+)
 from shopkeep.promotions.models import GiftCardTransaction
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
@@ -69,6 +74,19 @@ def refund_create(*, store: Store, actor: Actor, order: Order, amount: str | Dec
     if available <= 0:
         raise Conflict("nothing_left", "Everything paid on this order is refunded or being "
                        "refunded already.")
+    cards = gift_card_unspent_lock(store=store, order_number=order.order_number)
+    if cards:
+        # Gift cards this order bought: what has been spent from them is not refundable (the
+        # buyer has had it); what is left is voided with the refund, in this transaction.
+        voided = -(GiftCardTransaction.objects.filter(
+            card__in=cards, kind=GiftCardTransaction.Kind.VOID).aggregate(s=Sum("amount"))["s"]
+            or Decimal("0"))
+        spent = max(Decimal("0"), sum((c.initial_balance - c.balance for c in cards),
+                                      Decimal("0")) - voided)
+        available -= spent
+        if available <= 0:
+            raise Conflict("gift_card_spent", "The gift cards bought with this order have been "
+                           "spent; nothing is left to refund.")
     if amount in (None, ""):
         value = available
     else:
@@ -83,9 +101,25 @@ def refund_create(*, store: Store, actor: Actor, order: Order, amount: str | Dec
                                    gift_card_amount=_gift_card_share(order, value),
                                    reason=clean_line(reason, max_length=500),
                                    requested_by=actor.label)
+    _void_sold_cards(order, cards, value, refund, actor)
     audit_record(store=store, actor=actor, action="refund.requested", obj=order,
                  details={"refund_id": refund.pk, "amount": str(value), "reason": refund.reason})
     return refund
+
+
+def _void_sold_cards(order: Order, cards: list, value: Decimal, refund: Refund,
+                     actor: Actor) -> None:
+    """Void unspent card balance for ``value``, oldest card first (a failed refund gives it
+    back: ``refund_fail``)."""
+    left = value
+    for card in cards:
+        if left <= 0:
+            break
+        take = min(card.balance, left)
+        if take > 0:
+            gift_card_void(card=card, amount=take, order_number=order.order_number,
+                           note=f"refund {refund.pk}", actor=actor.label)
+            left -= take
 
 
 # The gateway may or may not have refunded when it answers these: leave the refund pending
@@ -146,6 +180,8 @@ def refund_fail(*, refund_id: int, error: str) -> Refund | None:
     refund.error = error[:500]
     refund.settled_at = timezone.now()
     refund.save()
+    gift_card_unvoid(order_number=refund.order.order_number, note=f"refund {refund.pk}",
+                     actor=Actor.system(refund.order.payment_gateway).label)
     audit_record(store=refund.order.store, actor=Actor.system(refund.order.payment_gateway),
                  action="refund.failed", obj=refund.order,
                  details={"refund_id": refund.pk, "error": refund.error})
@@ -179,6 +215,11 @@ def refund_external_record(*, store: Store, order_number: str, gateway: str,
                                    status=Refund.Status.SUCCEEDED,
                                    gateway_refund_id=gateway_refund_id,
                                    requested_by=gateway, settled_at=now)
+    # Refunded outside Shopkeep: the cards the order bought lose what is left of them, up to
+    # the amount (what was spent is gone; the owner sees it in the card's ledger).
+    _void_sold_cards(order, gift_card_unspent_lock(store=order.store,
+                                                   order_number=order.order_number),
+                     amount, refund, Actor.system(gateway))
     _apply_refund(order, amount, now)
     emit(store=order.store, event_type="order.refunded", data=order_refunded_data(order, refund))
     emit(store=order.store, event_type="order.updated", data=order_data(order))

@@ -207,6 +207,9 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
             len(products) > 1 or sum(merged.values()) > 1):
         raise ServiceError("subscription_alone", "A subscription is bought on its own, one at a "
                            "time.", field="items")
+    if gift_card_code and any(p.type == Product.Type.GIFT_CARD for p in products.values()):
+        raise ServiceError("gift_card_for_gift_card", "A gift card cannot pay for another gift "
+                           "card; pay for it by card.", field="gift_card_code")
     address = clean_billing_address(billing_address)
     phone = clean_line(phone, max_length=32)
     if phone and not all(ch.isdigit() or ch in "+ -()" for ch in phone):

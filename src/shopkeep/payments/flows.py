@@ -46,6 +46,7 @@ from shopkeep.payments.gateways.base import (
     SubscriptionState,
     SubscriptionTerms,
 )
+from shopkeep.payments.gift_card_sales import on_gift_cards_paid
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
 from shopkeep.subscriptions import services as subscriptions
@@ -135,6 +136,7 @@ def order_paid(*, store: Store, order_number: str, gateway: str, payment_id: str
     # The lower tier's take-back goes first: one player's commands run in queue order.
     for lower in upgrades.on_upgrade_paid(order=order):
         subscription_end_if_due(sub=lower)
+    on_gift_cards_paid(order=order)
     delivery_queue.on_order_paid(order=order)
     if notice is not None and notice.subscription_id:
         subscriptions.subscription_start(order=order, notice=notice)

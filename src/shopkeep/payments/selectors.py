@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shopkeep.payments.gateways.paypal_api import approve_origin
 from shopkeep.payments.models import PayPalConnection, StripeConnection
 from shopkeep.stores.models import Store
 
@@ -24,6 +25,23 @@ def checkout_gateways(*, store: Store) -> list[str]:
     if paypal is not None and paypal.livemode != store.test_mode:
         offered.append("paypal")
     return offered or ["sandbox"]
+
+
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+
+
+def payment_page_origins(*, store: Store) -> list[str]:
+    """The hosted payment pages a checkout form may end up on. Browsers apply the page's
+    CSP ``form-action`` to the redirect that follows a form POST too, so the checkout page
+    must name them or the hand-off to the provider is blocked."""
+    origins = []
+    offered = checkout_gateways(store=store)
+    if "stripe" in offered:
+        origins.append(STRIPE_CHECKOUT_ORIGIN)
+    if "paypal" in offered:
+        mode = PayPalConnection.objects.filter(store=store).values_list("mode", flat=True)
+        origins.append(approve_origin(mode.first() or "sandbox"))
+    return origins
 
 
 def checkout_gateway(*, store: Store) -> str:

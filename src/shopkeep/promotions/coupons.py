@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import F, Q
 from django.utils import timezone
 
+from shopkeep.catalog.models import Product
 from shopkeep.core.errors import Conflict, ServiceError
 from shopkeep.customers.models import Customer
 from shopkeep.promotions.models import Coupon, CouponRedemption
@@ -47,6 +48,8 @@ def _eligible(coupon: Coupon, quote: Quote) -> tuple[Decimal, bool]:
     category_ids = {c.pk for c in coupon.categories.all()}
     base, skipped_sale = ZERO, False
     for line in quote.lines:
+        if line.product.type == Product.Type.GIFT_CARD:
+            continue  # a card holds what was paid for it: coupons do not buy money cheaper
         if coupon.scope == Coupon.Scope.PRODUCTS and line.product.pk not in product_ids:
             continue
         if (coupon.scope == Coupon.Scope.CATEGORIES

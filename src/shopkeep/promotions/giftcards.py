@@ -175,3 +175,63 @@ def gift_card_disable(*, store: Store, actor: Actor, card: GiftCard) -> GiftCard
     card.refresh_from_db()
     audit_record(store=store, actor=actor, action="gift_card.disabled", obj=card)
     return card
+
+
+def gift_card_issue_sold(*, store: Store, amount: Decimal, order_number: str,
+                         recipient_email: str, note: str) -> GiftCard:
+    """A card bought as a product, inside the payment's transaction: the buyer paid for it,
+    so no member's permission is asked. The ledger's issue row names the order."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                card = GiftCard.objects.create(
+                    store=store, code=_new_code(), currency=store.currency,
+                    initial_balance=amount, balance=amount, note=note[:200],
+                    issued_by="purchase", recipient_email=recipient_email[:254],
+                    source_order_number=order_number)
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - 31**16 codes
+        raise RuntimeError("could not allocate a gift card code")
+    _ledger(card, kind=GiftCardTransaction.Kind.ISSUE, amount=amount, actor="purchase",
+            order_number=order_number, note=note)
+    return card
+
+
+def gift_cards_sold_by(*, store: Store, order_number: str) -> list[GiftCard]:
+    return list(GiftCard.objects.filter(store=store, source_order_number=order_number)
+                .order_by("id"))
+
+
+def gift_card_unspent_lock(*, store: Store, order_number: str) -> list[GiftCard]:
+    """The cards an order bought, row-locked (a checkout spending one waits, or is waited
+    for), so a refund reads balances nobody is changing."""
+    return list(GiftCard.objects.select_for_update()
+                .filter(store=store, source_order_number=order_number).order_by("id"))
+
+
+def gift_card_void(*, card: GiftCard, amount: Decimal, order_number: str, note: str,
+                   actor: str) -> GiftCardTransaction:
+    """Take ``amount`` of a sold card's unspent balance away because its purchase is being
+    refunded; a card left at zero can no longer be used. Inside the refund's transaction."""
+    taken = (GiftCard.objects.filter(pk=card.pk, balance__gte=amount)
+             .update(balance=F("balance") - amount, updated_at=timezone.now()))
+    if taken != 1:
+        raise Conflict("gift_card_spent", "A gift card bought with this order was just spent; "
+                       "reload and try again.", field="amount")
+    GiftCard.objects.filter(pk=card.pk, balance=0).update(is_active=False)
+    return _ledger(card, kind=GiftCardTransaction.Kind.VOID, amount=-amount, actor=actor,
+                   order_number=order_number, note=note)
+
+
+def gift_card_unvoid(*, order_number: str, note: str, actor: str) -> int:
+    """A refund that failed gives back what it voided (rows with ``note``)."""
+    rows = list(GiftCardTransaction.objects.filter(order_number=order_number, note=note,
+                                                   kind=GiftCardTransaction.Kind.VOID))
+    for row in rows:
+        GiftCard.objects.filter(pk=row.card_id).update(
+            balance=F("balance") - row.amount, is_active=True, updated_at=timezone.now())
+        _ledger(row.card, kind=GiftCardTransaction.Kind.CREDIT, amount=-row.amount,
+                actor=actor, order_number=order_number, note=f"{note} failed")
+    return len(rows)

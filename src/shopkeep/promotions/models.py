@@ -166,6 +166,8 @@ class GiftCardTransaction(models.Model):
         CREDIT = "credit", "Credited back (order not paid)"
         REFUND = "refund", "Credited back (refund)"
         ADJUST = "adjust", "Adjusted by the store"
+        # A card bought as a product whose order is refunded: its unspent balance is voided.
+        VOID = "void", "Voided (its purchase was refunded)"
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     card = models.ForeignKey(GiftCard, on_delete=models.CASCADE, related_name="ledger")

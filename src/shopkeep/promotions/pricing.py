@@ -103,8 +103,11 @@ def _applies(sale: Sale, product: Product) -> bool:
 
 
 def sale_price(*, product: Product, sales, currency: str) -> tuple[Decimal, Sale | None]:
-    """The lowest price any running sale gives ``product`` (sales do not stack)."""
+    """The lowest price any running sale gives ``product`` (sales do not stack). Gift cards
+    are never on sale: a card holds what was paid for it."""
     best, best_sale = product.price, None
+    if product.type == Product.Type.GIFT_CARD:
+        return best, best_sale
     for sale in sales:
         if not _applies(sale, product):
             continue

@@ -17,13 +17,14 @@ from django.views.decorators.http import require_POST
 
 from shopkeep.catalog.models import Category, Product
 from shopkeep.core.errors import ServiceError
+from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.customers.identity import STEAM_GAMES, identity_label
 from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput, customer_get_or_create
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, order_quote
 from shopkeep.payments.flows import checkout_start, order_create, subscription_cancel
-from shopkeep.payments.selectors import GATEWAY_LABELS, checkout_gateways
+from shopkeep.payments.selectors import GATEWAY_LABELS, checkout_gateways, payment_page_origins
 from shopkeep.payments.upgrades import customer_by_email, upgrades_for
 from shopkeep.promotions.pricing import Quote
 from shopkeep.storefront import basket
@@ -276,10 +277,21 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
     quote = _quote(request, store, lines, country=str(posted.get("country", "")),
                    region=str(posted.get("state", "")),
                    vat_number=str(posted.get("vat_number", "")))
-    return render_page(request, store, "checkout.html", {"form": form, "lines": quote.lines,
-                                                         "quote": quote, "total": quote.total,
-                                                         "signin": signin},
-                       status=400 if form.errors else 200)
+    return _payment_form_action(store, render_page(
+        request, store, "checkout.html", {"form": form, "lines": quote.lines, "quote": quote,
+                                          "total": quote.total, "signin": signin},
+        status=400 if form.errors else 200))
+
+
+def _payment_form_action(store: Store, response: HttpResponse) -> HttpResponse:
+    """The page's forms lead to the payment provider's hosted page through a redirect, which
+    browsers check against this page's ``form-action``: name the providers, nothing else."""
+    origins = payment_page_origins(store=store)
+    if origins:
+        policy = DEFAULT_CSP.replace("form-action 'self'",
+                                     "form-action 'self' " + " ".join(origins))
+        response["Content-Security-Policy"] = policy
+    return response
 
 
 def _pay(request: HttpRequest, order: Order) -> HttpResponse:
@@ -301,7 +313,8 @@ def order_status(request: HttpRequest, store_slug: str, access_key: str) -> Http
             messages.info(request, "This order is not waiting for a payment.")
             return redirect(request.path)
         return _pay(request, order)
-    response = render_page(request, store, "order.html", order_view(order))
+    response = _payment_form_action(store, render_page(request, store, "order.html",
+                                                       order_view(order)))
     # The address is the capability: no link on this page may leak it (the template also
     # carries the <meta> form, for browsers that follow only one of the two).
     response["Referrer-Policy"] = "no-referrer"

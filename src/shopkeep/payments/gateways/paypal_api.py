@@ -42,6 +42,13 @@ def api_base(mode: str) -> str:
     return settings.PAYPAL_LIVE_API_BASE if mode == "live" else settings.PAYPAL_SANDBOX_API_BASE
 
 
+def approve_origin(mode: str) -> str:
+    """Where PayPal's approval pages live (the buyer's browser goes there, not to the API)."""
+    if settings.PAYPAL_API_BASE:
+        return settings.PAYPAL_API_BASE  # the local fake serves both
+    return "https://www.paypal.com" if mode == "live" else "https://www.sandbox.paypal.com"
+
+
 def _error_from(response: httpx.Response) -> GatewayError:
     try:
         body = response.json()
