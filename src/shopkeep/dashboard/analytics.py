@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from shopkeep.delivery.models import DeliveryCommand
