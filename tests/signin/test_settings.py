@@ -120,3 +120,26 @@ def test_a_read_token_cannot_write(client, store):
                           content_type="application/json", **auth(store, ["store:read"]))
     assert response.status_code == 403
     assert not SigninSettings.objects.filter(store=store).exists()
+
+
+def test_the_hourly_prune_forgets_old_attempts_and_nonces(store):
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopkeep.signin.models import OpenIDNonce, SigninAttempt
+    from shopkeep.signin.services import attempt_start
+    from shopkeep.signin.tasks import signin_prune
+
+    old = attempt_start(store=store, provider="steam", binding="x" * 40, next_path="",
+                        finish_url="https://x.test/")
+    SigninAttempt.objects.filter(pk=old.pk).update(
+        expires_at=timezone.now() - timedelta(days=2))
+    fresh = attempt_start(store=store, provider="steam", binding="x" * 40, next_path="",
+                          finish_url="https://x.test/")
+    OpenIDNonce.objects.create(server_url="s", timestamp=int(time.time()) - 86400, salt="a")
+    OpenIDNonce.objects.create(server_url="s", timestamp=int(time.time()), salt="b")
+    assert signin_prune.call() == 2
+    assert list(SigninAttempt.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert list(OpenIDNonce.objects.values_list("salt", flat=True)) == ["b"]

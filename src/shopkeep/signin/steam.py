@@ -72,6 +72,10 @@ class _NonceStore(OpenIDStore):
         return OpenIDNonce.objects.filter(timestamp__lt=int(time.time()) - SKEW).delete()[0]
 
 
+def nonces_prune() -> int:
+    return _NonceStore().cleanupNonces()
+
+
 class _StatelessConsumer(GenericConsumer):
     def _getAssociation(self, endpoint):
         # No shared secret with Steam: each assertion goes back to Steam for checking.

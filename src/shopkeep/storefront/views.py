@@ -125,9 +125,11 @@ def product_page(request: HttpRequest, store_slug: str, product_slug: str) -> Ht
         else:
             messages.success(request, f"{product.name} is in your basket.")
             return redirect("storefront:basket", store_slug=store.slug)
+    pictures = list(product.gallery.all())
     return render_page(request, store, "product.html", {
         "product": product, "form": form, "delivery": product_delivery(product),
-        "product_ld": product_jsonld(request, store, product)},
+        "pictures": pictures,
+        "product_ld": product_jsonld(request, store, product, pictures=pictures)},
         status=400 if form.errors else 200)
 
 

@@ -393,9 +393,9 @@ class PayPalGateway:
     def refund(self, *, payment_id: str, amount_minor: int, currency: str, reason: str,
                idempotency_key: str) -> RefundResult:
         if payment_id.startswith("I-"):
-            raise GatewayError("refund_in_paypal", "PayPal subscription payments are refunded "
-                               "in PayPal's dashboard (Activity > the payment > Refund); "
-                               "Shopkeep records the refund from PayPal's webhook.")
+            raise GatewayError("refund_in_paypal", "Shopkeep cannot refund PayPal subscription "
+                               "payments yet: refund it in PayPal's dashboard (Activity > the "
+                               "payment > Refund).")
         body = {"amount": _money(amount_minor, currency), "custom_id": idempotency_key[:127]}
         if reason:
             body["note_to_payer"] = reason[:255]
