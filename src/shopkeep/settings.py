@@ -360,6 +360,17 @@ if SHOPKEEP_METRICS_TOKEN and len(SHOPKEEP_METRICS_TOKEN) < 24:
 # Store approval (docs/operations.md#store-approval): on a hosted platform, a store leaves
 # test mode only once platform staff approved it. Off by default: a self-hosted install's
 # owner is the operator.
+# Platform billing (docs/billing.md): "stripe" sells the plans defined in the staff console
+# through the platform's own Stripe account and enforces their limits; "off" (self-hosting)
+# leaves every feature available.
+SHOPKEEP_PLATFORM_BILLING = env_choice("SHOPKEEP_PLATFORM_BILLING", ("off", "stripe"), "off")
+PLATFORM_STRIPE_SECRET_KEY = env_str("SHOPKEEP_PLATFORM_STRIPE_SECRET_KEY", "")
+PLATFORM_STRIPE_WEBHOOK_SECRET = env_str("SHOPKEEP_PLATFORM_STRIPE_WEBHOOK_SECRET", "")
+if SHOPKEEP_PLATFORM_BILLING == "stripe" and PRODUCTION and not (
+        PLATFORM_STRIPE_SECRET_KEY and PLATFORM_STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured("SHOPKEEP_PLATFORM_BILLING=stripe needs "
+                               "SHOPKEEP_PLATFORM_STRIPE_SECRET_KEY and "
+                               "SHOPKEEP_PLATFORM_STRIPE_WEBHOOK_SECRET")
 SHOPKEEP_STORE_APPROVAL = env_bool("SHOPKEEP_STORE_APPROVAL", default=False)
 
 LOG_FORMAT = env_choice("SHOPKEEP_LOG_FORMAT", ("plain", "json"), "plain")

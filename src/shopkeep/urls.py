@@ -12,6 +12,7 @@ from django.views.generic.base import RedirectView
 from shopkeep.api import api
 from shopkeep.core import views as core_views
 from shopkeep.platform.collector import metrics_view
+from shopkeep.platform.views_billing import stripe_billing_webhook
 from shopkeep.storefront import views as storefront_views
 from shopkeep.storefront import views_extra as storefront_extra
 from shopkeep.storefront import views_pay as storefront_pay
@@ -28,6 +29,8 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("status/", include("shopkeep.platform.urls")),
+    path("platform/billing/stripe/webhook/", stripe_billing_webhook,
+         name="platform_billing_webhook"),
     path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("shopkeep.dashboard.urls")),

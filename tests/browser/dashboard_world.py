@@ -53,6 +53,7 @@ def build_world(capture) -> dict:
     _cockpit(store, actor, server, long_mail)
     fanout(now=timezone.now())  # the dispatcher's first step: events become deliveries
     _promotions(store, actor)
+    _discord(store, actor, product)
     _status_incident()
     _staff_tools(store)
     return {"store": store, "owner": owner, "endpoint": endpoint, **result}
@@ -126,6 +127,36 @@ def _promotions(store: Store, actor: Actor) -> None:
     tier_group_create(store=store, actor=actor, data=TierGroupInput(
         name="Ranks on every server (long group name)", product_ids=[p.pk for p in ranks],
         description="VIP < MVP < Legend"))
+
+
+def _discord(store: Store, actor: Actor, product: Product) -> None:
+    """A bot set up against the local fake Discord and checked for real, with a role name
+    long enough to show an overflow; the product gives it (after the orders: checkout would
+    now ask those buyers for a Discord sign-in)."""
+    from django.test import override_settings
+
+    from shopkeep.discord.check import run_check
+    from shopkeep.discord.services import (
+        RolesInput,
+        discord_settings_update,
+        product_discord_roles_set,
+    )
+    from tests.discord.fake_discord import FakeDiscord
+
+    fake = FakeDiscord().start()
+    try:
+        guild = fake.add_guild(name="The Block Party Community Discord Server (EU)")
+        role = fake.add_role(guild["id"], "Supporter of the month with a long role name",
+                             position=5)
+        fake.add_role(guild["id"], "Administrators above the bot", position=30)
+        with override_settings(DISCORD_API_BASE=fake.url):
+            discord_settings_update(store=store, actor=actor, guild_id=guild["id"],
+                                    public_key="", bot_token=fake.token)
+            run_check(store_id=store.pk)
+        product_discord_roles_set(store=store, actor=actor, product=product,
+                                  data=RolesInput(role_ids=[role]))
+    finally:
+        fake.stop()
 
 
 def _first(model, **filters) -> Callable[[Store], object]:

@@ -82,6 +82,8 @@ def test_a_buyer_who_joins_after_buying_gets_the_role_with_claim(
     _run_worker_task()
     (command,) = DeliveryCommand.objects.filter(order=order, kind="discord")
     assert command.status == "waiting_claim"
+    page = client.get(url("order", order.access_key)).content.decode()
+    assert "type /claim there" in page  # the buyer is told what to do
     fake.join(guild["id"], BUYER)
     body = json.dumps(fake.claim_payload(guild["id"], BUYER, username="nelly")).encode()
     answer = Client().post(f"/discord/interactions/{store.slug}", body,

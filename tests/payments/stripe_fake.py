@@ -133,12 +133,14 @@ class FakeStripe:
         trial_days = int(session.get("_trial_days") or 0)
         end = now + (trial_days * 86400 if trial_days else 30 * 86400)
         sub = {"id": new_id("sub"), "object": "subscription", "status":
-               "trialing" if trial_days else "active", "customer": new_id("cus"),
+               "trialing" if trial_days else "active",
+               "customer": session.get("customer") or new_id("cus"),
                "cancel_at_period_end": False, "metadata": session["_sub_metadata"],
                "_amount": amount, "currency": session["currency"],
                "items": {"object": "list", "data": [{
                    "id": new_id("si"), "object": "subscription_item",
-                   "price": {"id": new_id("price")}, "current_period_start": now,
+                   "price": session["_params"].get("_price") or {"id": new_id("price")},
+                   "current_period_start": now,
                    "current_period_end": end}]}}
         self.objects[sub["id"]] = sub
         session["subscription"] = sub["id"]
@@ -148,7 +150,28 @@ class FakeStripe:
         invoice = self._invoice(sub, "subscription_create",
                                 0 if trial_days else max(amount - off, 0), now, end, paid=True)
         sub["latest_invoice"] = invoice["id"]
-        return [self.event("checkout.session.completed", self._public(session)),
+        events = [self.event("checkout.session.completed", self._public(session)),
+                  self.event("invoice.paid", self._public(invoice))]
+        if session["_params"].get("_price"):  # Billing also announces the subscription
+            events.insert(1, self.event("customer.subscription.created", self._public(sub)))
+        return events
+
+    def change_plan_in_portal(self, sub_id: str, price_id: str) -> list[dict]:
+        """The owner switched plans in the customer portal; Stripe prorates (the fake
+        bills the difference for the rest of the period as one invoice)."""
+        sub = self.objects[sub_id]
+        item = sub["items"]["data"][0]
+        old, new = item["price"], self._get(price_id, "price")
+        item["price"] = new
+        sub["_amount"] = new["unit_amount"]
+        now = int(time.time())
+        share = (item["current_period_end"] - now) / max(
+            1, item["current_period_end"] - item["current_period_start"])
+        diff = max(0, round((new["unit_amount"] - old.get("unit_amount", 0)) * share))
+        invoice = self._invoice(sub, "subscription_update", diff, now,
+                                item["current_period_end"], paid=True)
+        return [self.event("customer.subscription.updated", self._public(sub),
+                           previous={"items": {"data": [{"price": old}]}}),
                 self.event("invoice.paid", self._public(invoice))]
 
     def renew(self, sub_id: str, *, paid: bool = True) -> list[dict]:
@@ -216,7 +239,11 @@ class FakeStripe:
 
     def _invoice(self, sub: dict, reason: str, amount: int, start: int, end: int, *,
                  paid: bool) -> dict:
+        number = f"SK-{len(self._of_type('invoice')) + 1:04d}"
         invoice = {"id": new_id("in"), "object": "invoice", "billing_reason": reason,
+                   "number": number, "created": int(time.time()),
+                   "hosted_invoice_url": f"https://invoice.stripe.com/i/{number}",
+                   "invoice_pdf": f"https://pay.stripe.com/invoice/{number}/pdf",
                    "customer": sub["customer"], "currency": sub["currency"],
                    "amount_paid": amount if paid else 0, "amount_due": amount,
                    "status": "paid" if paid else "open", "attempt_count": 1,
@@ -272,8 +299,8 @@ class FakeStripe:
             masked = key[:8] + "*" * max(0, len(key) - 12) + key[-4:]
             raise _StripeError(401, "invalid_request_error", None,
                                f"Invalid API Key provided: {masked}")
-        route = (method, re.sub(r"/(cs|pi|ch|sub|in|re|dp)_[A-Za-z0-9]+", r"/{\1}", path))
-        ids = re.findall(r"/((?:cs|pi|ch|sub|in|re)_[A-Za-z0-9]+)", path)
+        route = (method, re.sub(r"/(cs|pi|ch|sub|in|re|dp|cus)_[A-Za-z0-9]+", r"/{\1}", path))
+        ids = re.findall(r"/((?:cs|pi|ch|sub|in|re|cus)_[A-Za-z0-9]+)", path)
         if route == ("GET", "/v1/account"):
             return 200, account
         if route == ("GET", "/v1/webhook_endpoints"):
@@ -285,6 +312,25 @@ class FakeStripe:
                       "max_redemptions": int(params.get("max_redemptions") or 0) or None}
             self.objects[coupon["id"]] = coupon
             return 200, coupon
+        if route == ("POST", "/v1/customers"):
+            customer = {"id": new_id("cus"), "object": "customer",
+                        "email": params.get("email"), "name": params.get("name"),
+                        "metadata": params.get("metadata", {})}
+            self.objects[customer["id"]] = customer
+            return 200, customer
+        if route == ("POST", "/v1/customers/{cus}"):
+            customer = self._get(ids[0], "customer")
+            customer.update({k: v for k, v in params.items() if k in ("email", "name")})
+            return 200, customer
+        if route == ("POST", "/v1/billing_portal/sessions"):
+            customer = self._get(params["customer"], "customer")
+            portal = {"id": new_id("bps"), "object": "billing_portal.session",
+                      "customer": customer["id"], "return_url": params.get("return_url"),
+                      "url": f"https://billing.stripe.com/p/session/{new_id('test')}"}
+            return 200, portal
+        if route == ("GET", "/v1/invoices"):
+            return 200, _list([i for i in self._of_type("invoice")
+                               if i["customer"] == params.get("customer")])
         if route == ("POST", "/v1/checkout/sessions"):
             return 200, self._public(self._create_session(params))
         if route == ("GET", "/v1/checkout/sessions/{cs}"):
@@ -332,8 +378,23 @@ class FakeStripe:
         raise _StripeError(404, "invalid_request_error", None,
                            f"Unrecognized request URL ({method}: {path}).")
 
+    def add_price(self, amount: int, *, currency: str = "usd", interval: str = "month",
+                  product: str = "Plan") -> str:
+        """A recurring Price on the platform's account (what the operator creates in
+        Stripe's dashboard and pastes into a plan)."""
+        price = {"id": new_id("price"), "object": "price", "unit_amount": amount,
+                 "currency": currency, "recurring": {"interval": interval},
+                 "product": new_id("prod"), "nickname": product, "type": "recurring"}
+        self.objects[price["id"]] = price
+        return price["id"]
+
     def _create_session(self, params: dict) -> dict:
         line = params["line_items"][0]
+        if "price" in line:  # Stripe Billing: a Price id instead of inline price data
+            known = self._get(line["price"], "price")
+            line = {**line, "price_data": {"currency": known["currency"],
+                                           "unit_amount": known["unit_amount"]}}
+            params = {**params, "_price": known}
         price = line["price_data"]
         session = {"id": new_id("cs"), "object": "checkout.session", "mode": params["mode"],
                    "status": "open", "payment_status": "unpaid", "url": "",
@@ -346,7 +407,7 @@ class FakeStripe:
                    "_intent_metadata": params.get("payment_intent_data", {}).get("metadata", {}),
                    "_sub_metadata": params.get("subscription_data", {}).get("metadata", {}),
                    "_trial_days": params.get("subscription_data", {}).get("trial_period_days"),
-                   "_params": params}
+                   "_params": params, "customer": params.get("customer")}
         session["url"] = f"https://checkout.stripe.com/c/pay/{session['id']}"
         self.objects[session["id"]] = session
         return session

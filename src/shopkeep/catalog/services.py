@@ -27,6 +27,7 @@ from shopkeep.core.uploads import check_download, check_image
 from shopkeep.events.services import emit
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
+from shopkeep.stores.limits import limit_check
 from shopkeep.stores.models import Store
 from shopkeep.stores.permissions import Perm
 
@@ -193,6 +194,8 @@ def product_create(*, store: Store, actor: Actor, data: ProductInput,
                    image: UploadedFile | None = None,
                    download: UploadedFile | None = None) -> Product:
     require_permission(store, actor, Perm.CATALOG_MANAGE)
+    limit_check(store=store, resource="products",
+                count=Product.objects.filter(store=store, deleted_at__isnull=True).count)
     product = Product(store=store, currency=store.currency)
     _apply(store, product, data)
     if image is not None:

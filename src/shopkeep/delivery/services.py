@@ -17,6 +17,7 @@ from shopkeep.delivery.wakeup import notify_servers
 from shopkeep.orders.models import Order
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
+from shopkeep.stores.limits import limit_check
 from shopkeep.stores.models import GAMES, Store
 from shopkeep.stores.permissions import Perm
 
@@ -82,6 +83,8 @@ def server_create(*, store: Store, actor: Actor, name: str, game: str = ""
     Both are shown once."""
     require_permission(store, actor, Perm.SERVERS_MANAGE)
     name, game = _clean_server_fields(name, game or store.game)
+    limit_check(store=store, resource="servers",
+                count=GameServer.objects.alive().filter(store=store).count)
     if GameServer.objects.alive().filter(store=store).count() >= MAX_SERVERS:
         raise ServiceError("too_many_servers", f"A store has at most {MAX_SERVERS} servers.")
     store_secret = None

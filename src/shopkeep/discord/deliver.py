@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -71,20 +72,28 @@ def deliver_due(*, now: datetime | None = None, sleep=None, limit: int = BATCH) 
     promote_due(now=now)
     owner = f"discord:{uuid.uuid4().hex[:16]}"
     commands = claim_due(owner=owner, now=now, limit=limit)
-    clients: dict[int, DiscordClient | None] = {}
+    bots: dict[int, _Bot | None] = {}
     try:
         for command in commands:
-            if command.store_id not in clients:
-                clients[command.store_id] = _client_for(command.store_id, sleep)
-            _run(command, owner=owner, client=clients[command.store_id])
+            if command.store_id not in bots:
+                bots[command.store_id] = _bot_for(command.store_id, sleep)
+            _run(command, owner=owner, bot=bots[command.store_id])
     finally:
-        for client in clients.values():
-            if client is not None:
-                client.close()
+        for bot in bots.values():
+            if bot is not None:
+                bot.client.close()
     return len(commands)
 
 
-def _client_for(store_id: int, sleep) -> DiscordClient | None:
+@dataclass
+class _Bot:
+    """One store's settings and a client holding its token, for one pass."""
+
+    settings: DiscordSettings
+    client: DiscordClient
+
+
+def _bot_for(store_id: int, sleep) -> _Bot | None:
     row = DiscordSettings.objects.filter(store_id=store_id).first()
     if row is None or not row.configured:
         return None
@@ -93,10 +102,7 @@ def _client_for(store_id: int, sleep) -> DiscordClient | None:
     except SealError:
         logger.warning("store %s: the Discord bot token cannot be opened", store_id)
         return None
-    client = DiscordClient(token, **({"sleep": sleep} if sleep else {}))
-    client.guild_id = row.guild_id  # type: ignore[attr-defined]
-    client.settings = row  # type: ignore[attr-defined]
-    return client
+    return _Bot(settings=row, client=DiscordClient(token, **({"sleep": sleep} if sleep else {})))
 
 
 def _reason(command: DeliveryCommand) -> str:
@@ -105,12 +111,12 @@ def _reason(command: DeliveryCommand) -> str:
             f"{command.order_item.product_name}")
 
 
-def _run(command: DeliveryCommand, *, owner: str, client: DiscordClient | None) -> None:
+def _run(command: DeliveryCommand, *, owner: str, bot: _Bot | None) -> None:
     adding = command.type == Cmd.Type.PURCHASE
-    if client is None:
+    if bot is None:
         _settle(command, owner, errors.not_configured())
         return
-    row: DiscordSettings = client.settings  # type: ignore[attr-defined]
+    row, client = bot.settings, bot.client
     try:
         if adding:
             client.add_role(row.guild_id, command.discord_user_id, command.discord_role_id,

@@ -20,6 +20,7 @@ from shopkeep.core.text import has_control_chars
 from shopkeep.delivery import channels
 from shopkeep.delivery.models import DeliveryCommand, DeliveryLog
 from shopkeep.discord.models import DiscordClaim, DiscordSettings
+from shopkeep.discord.tasks import discord_check
 from shopkeep.orders.models import Order
 from shopkeep.payments.sealed import seal
 from shopkeep.stores.audit import Actor, audit_record
@@ -52,8 +53,6 @@ def _snowflake(value: str, *, field: str, what: str) -> str:
 
 
 def _enqueue_check(row: DiscordSettings) -> None:
-    from shopkeep.discord.tasks import discord_check  # tasks imports this module
-
     row.check_requested_at = timezone.now()
     DiscordSettings.objects.filter(pk=row.pk).update(check_requested_at=row.check_requested_at)
     discord_check.enqueue(row.store_id)

@@ -151,3 +151,39 @@ class StatusSubscriber(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class PlatformInvoice(models.Model):
+    """An invoice of the platform's Stripe account to a store, as Stripe's invoice events
+    reported it. The PDF and the hosted page stay at Stripe (their links are shown)."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE,
+                              related_name="platform_invoices")
+    stripe_id = models.CharField(max_length=100, unique=True)
+    number = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3)
+    amount_due = models.PositiveIntegerField(default=0)  # minor units, as Stripe sends them
+    amount_paid = models.PositiveIntegerField(default=0)
+    hosted_invoice_url = models.URLField(max_length=1000, blank=True)
+    invoice_pdf = models.URLField(max_length=1000, blank=True)
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number or self.stripe_id
+
+
+class PlatformStripeEvent(models.Model):
+    """Each platform-account webhook event is applied once (Stripe delivers at least once)."""
+
+    stripe_id = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=100)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.stripe_id}"

@@ -36,3 +36,16 @@ def sample_status() -> dict:
 
 register_periodic(name="platform.sample_status", task=sample_status,
                   every=timedelta(minutes=5))
+
+
+@task()
+def billing_push_email(*, store_id: int) -> None:
+    """The billing e-mail set in the dashboard becomes the Stripe customer's e-mail, so
+    Stripe's own invoice mails go there too."""
+    from shopkeep.platform.billing import client
+    from shopkeep.stores.models import StoreBilling
+
+    billing = StoreBilling.objects.filter(store_id=store_id).first()
+    if billing and billing.stripe_customer_id and billing.billing_email:
+        client().v1.customers.update(billing.stripe_customer_id,
+                                     params={"email": billing.billing_email})

@@ -30,7 +30,7 @@ def _money(amount, order: Order) -> str:
 
 
 def order_state(order: Order, items: list[OrderItem], waiting_servers: list[str],
-                pending_refund: Refund | None) -> OrderState:
+                pending_refund: Refund | None, *, claim_waiting: bool = False) -> OrderState:
     S = Order.Status
     player = order.player_name or "your player"
     refunded = _money(order.refunded_amount, order)
@@ -74,6 +74,10 @@ def order_state(order: Order, items: list[OrderItem], waiting_servers: list[str]
         return OrderState("waiting_online", "warn", "waiting for you", prefix + (
             f"Paid. Join {where} as {player}: some items can only be given while you are "
             "online, and they arrive within seconds of you joining."), final=False)
+    if claim_waiting:
+        return OrderState("waiting_claim", "warn", "waiting for you", prefix + (
+            "Paid. Join the store's Discord server and type /claim there: your Discord role "
+            "is given within seconds."), final=False)
     return OrderState("delivering", "info", "delivering",
                       prefix + f"Paid. Delivering to {player} now; this page updates itself.",
                       final=False)
@@ -86,7 +90,10 @@ def order_view(order: Order) -> dict:
         status__in=DeliveryCommand.OPEN).values_list("server__name", flat=True)))
     refunds = list(order.refunds.all())
     pending = next((r for r in refunds if r.status == Refund.Status.PENDING), None)
-    state = order_state(order, items, waiting, pending)
+    claim_waiting = DeliveryCommand.objects.filter(
+        order=order, type=DeliveryCommand.Type.PURCHASE,
+        status=DeliveryCommand.Status.WAITING_CLAIM).exists()
+    state = order_state(order, items, waiting, pending, claim_waiting=claim_waiting)
     downloads_open = (order.paid_at is not None
                       and order.status not in (Order.Status.REFUNDED, Order.Status.DISPUTED))
     return {"order": order, "items": items, "state": state, "poll_seconds": POLL_SECONDS,

@@ -21,6 +21,7 @@ from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.customers.identity import STEAM_GAMES, identity_label
 from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput, customer_get_or_create
+from shopkeep.notifications.services import email_settings
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, order_quote
 from shopkeep.payments.flows import checkout_start, order_create, subscription_cancel
@@ -125,9 +126,11 @@ def product_page(request: HttpRequest, store_slug: str, product_slug: str) -> Ht
         else:
             messages.success(request, f"{product.name} is in your basket.")
             return redirect("storefront:basket", store_slug=store.slug)
+    pictures = list(product.gallery.all())
     return render_page(request, store, "product.html", {
         "product": product, "form": form, "delivery": product_delivery(product),
-        "product_ld": product_jsonld(request, store, product)},
+        "pictures": pictures,
+        "product_ld": product_jsonld(request, store, product, pictures=pictures)},
         status=400 if form.errors else 200)
 
 
@@ -237,7 +240,8 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                         steam_id=signin.verified.get("steam", {}).get("id", "")
                         if store.game in STEAM_GAMES else "",
                         gateways=[(g, GATEWAY_LABELS.get(g, g))
-                                  for g in checkout_gateways(store=store)])
+                                  for g in checkout_gateways(store=store)],
+                        basket_reminders=email_settings(store).abandoned_basket)
     widgets = shop_for(request, store).look.widgets
     if not (widgets["recent_purchases"] or widgets["top_customer"]):
         del form.fields["show_in_widgets"]  # nothing would show the buyer: do not ask
@@ -263,6 +267,7 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 vat_number=data.get("vat_number", ""),
                 creator_code=data.get("creator_code", ""),
                 show_in_widgets=bool(data.get("show_in_widgets")),
+                basket_reminder=bool(data.get("basket_reminder")),
                 gateway=data.get("gateway", ""),
                 buyer_ip=request.META.get("REMOTE_ADDR", ""))
         except ServiceError as exc:

@@ -161,3 +161,73 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class BillingPlan(models.Model):
+    """A plan the platform operator sells to store owners (SHOPKEEP_PLATFORM_BILLING on):
+    prices, the support SLA tier of seed 000, limits (null: unlimited) and a trial. Prices
+    are Stripe Prices on the platform's own account; the store's ``plan`` field follows
+    ``sla_tier`` so the support clock keeps reading it."""
+
+    key = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=60)
+    description = models.CharField(max_length=300, blank=True)
+    sla_tier = models.CharField(max_length=16, choices=Store.Plan.choices,
+                                default=Store.Plan.FREE)
+    currency = models.CharField(max_length=3, default="USD")
+    price_month = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    price_year = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    stripe_price_month = models.CharField(max_length=100, blank=True)
+    stripe_price_year = models.CharField(max_length=100, blank=True)
+    trial_days = models.PositiveSmallIntegerField(default=0)
+    max_servers = models.PositiveIntegerField(null=True, blank=True)
+    max_products = models.PositiveIntegerField(null=True, blank=True)
+    max_members = models.PositiveIntegerField(null=True, blank=True)
+    max_webhook_endpoints = models.PositiveIntegerField(null=True, blank=True)
+    # The plan a store without a subscription is on (at most one; the cheapest, usually).
+    is_default = models.BooleanField(default=False)
+    is_public = models.BooleanField(default=True)
+    sort = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort", "price_month", "id"]
+        constraints = [models.UniqueConstraint(fields=["is_default"],
+                                               condition=models.Q(is_default=True),
+                                               name="one_default_plan")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_free(self) -> bool:
+        return not self.price_month and not self.price_year
+
+
+class StoreBilling(models.Model):
+    """A store's subscription to a platform plan, as the platform's Stripe account reports
+    it (platform/billing.py keeps it in step with Stripe's webhooks)."""
+
+    class Status(models.TextChoices):
+        NONE = "none", "No subscription"
+        TRIALING = "trialing", "Trial"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Payment failed, retrying"
+        UNPAID = "unpaid", "Unpaid"
+        CANCELED = "canceled", "Cancelled"
+        INCOMPLETE = "incomplete", "Waiting for the first payment"
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="billing")
+    plan = models.ForeignKey(BillingPlan, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    interval = models.CharField(max_length=8, default="month",
+                                choices=[("month", "Monthly"), ("year", "Yearly")])
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NONE)
+    billing_email = models.EmailField(blank=True)
+    stripe_customer_id = models.CharField(max_length=100, blank=True)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True, db_index=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.store_id}: {self.plan_id} {self.status}"

@@ -16,6 +16,7 @@ from shopkeep.core.ids import hash_secret, new_secret
 from shopkeep.stores.approval import live_payments_problem
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
+from shopkeep.stores.limits import limit_check
 from shopkeep.stores.models import (
     CURRENCIES,
     GAMES,
@@ -182,6 +183,8 @@ def member_add(*, store: Store, actor: Actor, email: str, role: str) -> Membersh
     if Membership.objects.filter(store=store, user=user).exists():
         raise Conflict("already_member", f"{email} is already a member of this store.",
                        field="email")
+    limit_check(store=store, resource="members",
+                count=Membership.objects.filter(store=store).count)
     membership = Membership.objects.create(store=store, user=user, role=role)
     audit_record(store=store, actor=actor, action="member.added", obj=membership,
                  details={"email": email, "role": role})

@@ -16,6 +16,7 @@ from shopkeep.core.http import UnsafeURL, check_url
 from shopkeep.core.text import clean_line, has_control_chars
 from shopkeep.events.catalogue import is_known, is_legacy
 from shopkeep.stores.audit import Actor, audit_record
+from shopkeep.stores.limits import limit_check
 from shopkeep.stores.models import Store
 from shopkeep.webhooks.models import WebhookDelivery, WebhookEndpoint
 from shopkeep.webhooks.payloads import render_body
@@ -74,6 +75,8 @@ def endpoint_create(*, store: Store, actor: Actor, url: str, events: list[str],
     fmt = _clean_format(format)
     # Locking the store row serialises concurrent creations, so the cap holds.
     Store.objects.select_for_update().filter(pk=store.pk).first()
+    limit_check(store=store, resource="webhook_endpoints",
+                count=WebhookEndpoint.objects.filter(store=store).count)
     if WebhookEndpoint.objects.filter(store=store).count() >= MAX_ENDPOINTS:
         raise ServiceError("too_many_endpoints",
                            f"A store can have at most {MAX_ENDPOINTS} webhook endpoints.")
