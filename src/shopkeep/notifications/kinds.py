@@ -20,6 +20,7 @@ from shopkeep.notifications.models import EmailUnsubscribe, StoreEmailSettings
 from shopkeep.orders.models import Order
 from shopkeep.promotions.giftcards import gift_cards_sold_by
 from shopkeep.stores.models import Store
+from shopkeep.subscriptions.models import Renewal
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,23 @@ def _subscription(store: Store, data: dict) -> dict | None:
             "next_retry_at": (data.get("next_retry_at") or "")[:10],
             "error_message": data.get("error_message", ""),
             "ends_at": data.get("ends_at", ""),
-            "account_url": absolute_url(reverse("storefront:account", args=[store.slug]))}
+            "account_url": absolute_url(reverse("storefront:account", args=[store.slug])),
+            **_renewal_tax(store, data)}
+
+
+def _renewal_tax(store: Store, data: dict) -> dict:
+    """A renewal receipt's tax line: the renewal row of this period (rates of its day)."""
+    period_end = data.get("current_period_end") or ""
+    if not isinstance(data.get("id"), int) or not data.get("renewed_at"):
+        return {}
+    renewal = (Renewal.objects.filter(store=store, subscription_id=data["id"], succeeded=True)
+               .order_by("-id").first())
+    if renewal is None or not renewal.tax or (
+            renewal.period_end and not period_end.startswith(
+                renewal.period_end.strftime("%Y-%m-%dT%H:%M"))):
+        return {}
+    return {"tax": money_str(renewal.tax, store.currency),
+            "tax_rate": format(renewal.tax_rate.normalize(), "f")}
 
 
 def _delivery_failed(store: Store, data: dict) -> dict | None:
