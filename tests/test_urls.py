@@ -67,6 +67,7 @@ OTHER_MODULES = {"shopkeep.dashboard.views_analytics",  # tests/dashboard/test_a
                  "shopkeep.dashboard.views_builder",  # tests/dashboard/test_store_builder.py
                  "shopkeep.dashboard.views_tax",  # tests/orders/test_tax_dashboard.py
                  "shopkeep.dashboard.views_discord",  # tests/dashboard/test_discord_views.py
+                 "shopkeep.dashboard.views_gallery",  # tests/dashboard/test_gallery_views.py
                  "shopkeep.dashboard.views_signin",  # tests/signin/test_settings.py
                  "shopkeep.dashboard.views_plan"}  # tests/platform/test_billing.py
 STORE_SCOPED = sorted(name for name, route in ROUTES.items() if route.args is not None)

@@ -9,6 +9,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopkeep.settings")
 
 django_application = get_asgi_application()
 
+from django.urls import get_resolver  # noqa: E402
+
+# Import every URLconf and view module now rather than inside the first request: measured
+# under load, the first page after a start (often /healthz, right when agents reconnect in
+# a burst) otherwise waits over a second for those imports (docs/scaling.md).
+get_resolver().url_patterns  # noqa: B018
+
 from shopkeep.delivery.fastpath import AgentFastPath  # noqa: E402  (needs Django set up)
 
 # The body cap wraps everything, outermost: it answers 413 before Django spools a byte of an

@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = [(390, 844), (1280, 800)]
 # Elements whose content may scroll inside them by design (tables, the category tabs).
-SCROLLERS = ".table-wrap, .table-scroll, .category-tabs, .address code, .brand-name"
+SCROLLERS = (".table-wrap, .table-scroll, .category-tabs, .address code, .brand-name, "
+             ".gallery-strip")
 
 OVERFLOW_JS = """(scrollers) => {
   const bad = [];

@@ -141,3 +141,22 @@ class DeliveryAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} {self.trigger}"
+
+
+class ProductImage(models.Model):
+    """One more picture of a product, after its cover (``Product.image``): the product
+    page's gallery. Ordered by ``position``; ``alt_text`` is what screen readers say."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="gallery")
+    image = models.FileField(upload_to="product-images/")
+    alt_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["product", "position"])]
+
+    def __str__(self) -> str:
+        return self.alt_text or self.image.name

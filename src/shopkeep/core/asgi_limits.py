@@ -48,6 +48,8 @@ SUPPORT_FORM_LIMIT = 5 * 10 * MIB + 1 * MIB
 # the Store Builder's design form: logo 512 KiB, banner 2 MiB, favicon 128 KiB (themes/services.py),
 # plus 1 MiB for the other fields;
 STORE_BUILDER_FORM_LIMIT = 512 * KIB + 2 * MIB + 128 * KIB + 1 * MIB
+# a product gallery picture (catalog/gallery.py: 2 MB) plus 1 MiB for its alt text;
+GALLERY_FORM_LIMIT = 2 * MIB + 1 * MIB
 # gateway notices (Stripe events, the sandbox's callbacks).
 GATEWAY_CALLBACK_LIMIT = 256 * KIB
 
@@ -58,6 +60,7 @@ RULES: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/pay/(callbacks/[^/]+|(stripe|paypal)/[^/]+/webhook)/$"),
      GATEWAY_CALLBACK_LIMIT),
     (re.compile(rf"^/dashboard/{_SLUG}/products/(new|[0-9]+)/$"), PRODUCT_FORM_LIMIT),
+    (re.compile(rf"^/dashboard/{_SLUG}/products/[0-9]+/pictures/$"), GALLERY_FORM_LIMIT),
     (re.compile(rf"^/dashboard/{_SLUG}/(support|platform-support)/"), SUPPORT_FORM_LIMIT),
     (re.compile(r"^/staff/support/tickets/[0-9]+/reply/$"), SUPPORT_FORM_LIMIT),
     (re.compile(rf"^/s/{_SLUG}/support/"), SUPPORT_FORM_LIMIT),

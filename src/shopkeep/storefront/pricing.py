@@ -84,7 +84,8 @@ def product_delivery(product: Product) -> DeliveryInfo | None:
                         require_online=any(a.require_online for a in actions))
 
 
-def product_jsonld(request: HttpRequest, store: Store, product: Product) -> dict:
+def product_jsonld(request: HttpRequest, store: Store, product: Product,
+                   pictures: list | None = None) -> dict:
     """schema.org Product with its Offer, for search engines' rich results."""
     display = getattr(product, "display", None) or price_display(
         store=store, products=[product])[product.pk]
@@ -100,8 +101,10 @@ def product_jsonld(request: HttpRequest, store: Store, product: Product) -> dict
                    "availability": "https://schema.org/InStock" if product.in_stock
                    else "https://schema.org/OutOfStock"},
     }
-    if product.image:
-        data["image"] = [request.build_absolute_uri(product_image_url(product.image))]
+    images = [product.image] if product.image else []
+    images += [picture.image for picture in pictures or []]
+    if images:
+        data["image"] = [request.build_absolute_uri(product_image_url(i)) for i in images]
     return data
 
 

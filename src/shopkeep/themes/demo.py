@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from shopkeep.catalog.gallery import gallery_image_add
 from shopkeep.catalog.models import Product
 from shopkeep.catalog.services import (
     ActionInput,
@@ -38,6 +39,10 @@ EXTRA = [
     ("Flight Boost", "flight-boost", "1.49", "Fly anywhere for **one hour** of play time.",
      "lp user {player} permission settemp essentials.fly true 1h"),
 ]
+# The VIP rank's gallery: what the rank brings, after its cover.
+GALLERY = [("diamond-kit", "The VIP kit: diamond tools and armour"),
+           ("flight-boost", "Flight in every survival world"),
+           ("vip-monthly", "The gold VIP tag in chat")]
 RULES = """## Server rules
 
 1. Be kind. No harassment, hate speech or spam.
@@ -78,6 +83,11 @@ def seed_demo_storefront(*, store: Store, actor: Actor) -> None:
     for product in Product.objects.alive().filter(store=store, slug__in=ART, image=""):
         product_update(store=store, actor=actor, product=product, data=_input(product),
                        image=_image(product.slug))
+    vip = Product.objects.alive().filter(store=store, slug="vip-rank").first()
+    if vip is not None and not vip.gallery.exists():
+        for slug, alt in GALLERY:
+            gallery_image_add(store=store, actor=actor, product=vip, image=_image(slug),
+                              alt_text=alt)
     row = storefront_settings_get(store=store)
     if row.published:
         return  # the owner has published their own design: leave it alone
