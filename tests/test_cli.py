@@ -59,3 +59,21 @@ def test_createstaff_promotes_an_existing_user(monkeypatch):
     User.objects.create_user(email="ops@example.com", password="x" * 12)
     assert main(["createstaff", "ops@example.com"]) == 0
     assert User.objects.get(email="ops@example.com").is_staff
+
+
+def test_serve_raises_the_soft_open_file_limit_to_the_hard_one():
+    """Held long-polls are open sockets: `shopkeep serve` lifts a low soft limit first."""
+    import subprocess
+    import sys
+
+    script = (
+        "import resource\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))\n"
+        "from shopkeep.cli import raise_open_files\n"
+        "got = raise_open_files()\n"
+        "print(got, *resource.getrlimit(resource.RLIMIT_NOFILE))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split()
+    got, soft, hard = (int(v) for v in out)
+    assert got == soft == hard and soft > 256

@@ -14,6 +14,7 @@ from shopkeep.core.errors import ServiceError
 from shopkeep.core.middleware import is_out_of_range
 from shopkeep.customers.api import router as customers_router
 from shopkeep.customers.api_bans import router as customer_bans_router
+from shopkeep.dashboard.api_analytics import router as analytics_router
 from shopkeep.delivery.api import router as delivery_router
 from shopkeep.delivery.api_adhoc import router as delivery_adhoc_router
 from shopkeep.delivery.api_agent import RateLimited
@@ -135,6 +136,7 @@ api.add_router("/", creators_report_router)
 api.add_router("/", promotions_router)
 api.add_router("/", tiers_router)
 api.add_router("/", tax_router)
+api.add_router("/", analytics_router)
 api.add_router("/", signin_router)
 
 # Last, after every router: bound every integer and decimal input (core/api_inputs.py).

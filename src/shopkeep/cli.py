@@ -205,8 +205,27 @@ def metrics_env(workers: int) -> dict[str, str]:
     return env
 
 
+def raise_open_files() -> int:
+    """Soft RLIMIT_NOFILE up to the hard limit; returns the soft limit now in force. Each
+    held long-poll is an open socket, and distributions often start processes at a soft
+    limit of 1,024 under a hard limit hundreds of times larger (docs/scaling.md)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            return soft
+        return target
+    return soft
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from shopkeep.conf import bind_origin
+
+    raise_open_files()  # inherited by the web server and workers started below
 
     # Before settings load: this process, the web server and the workers it starts all build
     # links (e-mails, agent config) for the port that is really listening.

@@ -385,7 +385,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("SHOPKEEP_LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"},
                 # httpx logs every webhook request at INFO; attempts are in the database.
-                "httpx": {"level": "WARNING"}},
+                "httpx": {"level": "WARNING"},
+                # python3-openid logs each signed field of every Steam sign-in at INFO.
+                "openid": {"level": "WARNING"}},
 }
 
 if TESTING:

@@ -66,3 +66,27 @@ def test_buyer_pays_with_paypal_through_the_approve_redirect(
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width
     assert not page.csp_violations
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
+def test_the_payments_settings_page_with_paypal_fits(live_server, page, fake_paypal,  # noqa: F811
+                                                     settings, screenshot_dir, width, height):
+    from django.test import Client
+
+    from tests.factories import owner_of
+
+    store = make_shop(slug="shop", name="Block Party")
+    connect_paypal(store, fake_paypal)
+    client = Client()
+    client.force_login(owner_of(store))
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{live_server.url}/dashboard/shop/settings/payments/")
+    assert "webhook was" not in page.inner_text("main")
+    assert "sandbox" in page.inner_text("[data-testid=paypal-status]")
+    assert "PayPal" in page.inner_text("[data-testid=checkout-gateways]")
+    page.locator("[data-testid=paypal-status]").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / f"paypal-settings-{width}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert not page.csp_violations

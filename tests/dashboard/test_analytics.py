@@ -148,11 +148,12 @@ def test_top_products_and_delivery_median(facts):
     assert rep.delivery_median_seconds == 60 and rep.delivery_items == 2
 
 
-def test_a_store_in_test_mode_counts_its_test_orders(facts):
+def test_a_store_in_test_mode_counts_only_its_test_orders(facts):
     Store.objects.filter(pk=facts["store"].pk).update(test_mode=True)
     facts["store"].refresh_from_db()
     rep = report(store=facts["store"], period="30d", grain="day", now=NOW)
-    assert rep.includes_test_orders and rep.gross["USD"] == Decimal("124.00")
+    assert rep.includes_test_orders and rep.gross == {"USD": Decimal("99.00")}
+    assert rep.refunds == {}
 
 
 def test_other_stores_orders_never_count(facts):
@@ -189,3 +190,39 @@ def test_support_may_read_outsider_gets_404(as_support, as_outsider, live):
     url = reverse("dashboard:analytics", args=[live.slug])
     assert as_support.get(url).status_code == 200
     assert as_outsider.get(url).status_code == 404
+
+
+# -- store API -------------------------------------------------------------------------------
+
+def _api(store, scopes):
+    from django.test import Client
+
+    from tests.factories import make_token
+
+    _, raw = make_token(store, scopes)
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def test_api_answers_the_same_figures_as_decimal_strings(live):
+    from django.utils import timezone
+
+    vip = make_product(live, name="VIP Rank")
+    order = _order(live, _customer(live, "a@example.com"), vip, "30.00", timezone.now())
+    _refund(order, "12.50", timezone.now())
+    body = _api(live, ["orders:read"]).get("/api/v1/analytics?period=7d&grain=day").json()
+    assert body["gross"] == {"USD": "30.00"} and body["refunds"] == {"USD": "12.50"}
+    assert body["net"] == {"USD": "17.50"} and body["time_zone"] == "America/New_York"
+    assert len(body["buckets"]) == 7 and body["orders_paid"] == 1
+
+
+def test_api_outsider_sees_only_its_own_store_and_bad_input_is_422(live):
+    from django.utils import timezone
+
+    _order(live, _customer(live, "a@example.com"), make_product(live), "30.00", timezone.now())
+    from tests.factories import make_store
+
+    other = make_store(slug="other-store")
+    client = _api(other, ["orders:read"])
+    assert client.get("/api/v1/analytics").json()["orders_paid"] == 0
+    assert client.get("/api/v1/analytics?period=9d").status_code == 422
+    assert _api(live, ["products:read"]).get("/api/v1/analytics").status_code == 403

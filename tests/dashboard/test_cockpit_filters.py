@@ -49,3 +49,59 @@ def test_the_audit_page_shows_sentences_not_dicts(client):
     assert 'data-testid="audit-sentence"' in html
     assert "{&#x27;" not in html and "{'" not in html
     assert "created store" in html
+
+
+# -- human times and durations -------------------------------------------------------------
+
+def test_when_says_how_long_ago_with_the_exact_local_time_in_the_title(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopkeep.dashboard.templatetags.cockpit import when
+
+    store = SimpleNamespace(time_zone="America/New_York")
+    html = str(when(timezone.now() - timedelta(minutes=3, seconds=5), store))
+    assert ">3 minutes ago</time>" in html
+    assert html.split('title="')[1].split('"')[0].endswith((" EST", " EDT"))
+    assert ">in 2 days</time>" in str(when(timezone.now() + timedelta(days=2, minutes=1),
+                                           store))
+    assert ">just now</time>" in str(when(timezone.now(), store))
+    assert when(None, store) == "—"
+
+
+def test_when_escapes_nothing_it_should_not_and_is_markup_safe():
+    from django.utils import timezone
+    from django.utils.safestring import SafeString
+
+    from shopkeep.dashboard.templatetags.cockpit import when
+
+    assert isinstance(when(timezone.now(), SimpleNamespace(time_zone="UTC")), SafeString)
+
+
+def test_a_zone_removed_from_tzdata_falls_back_to_utc():
+    from shopkeep.dashboard.templatetags.cockpit import store_time_seconds
+
+    moment = datetime(2025, 1, 20, 14, 30, 5, tzinfo=UTC)
+    assert store_time_seconds(moment, SimpleNamespace(time_zone="Mars/Olympus")) == (
+        "2025-01-20 14:30:05 UTC")
+
+
+@pytest.mark.parametrize("seconds,words", [(0, "0 seconds"), (1, "1 second"), (59, "59 seconds"),
+                                           (60, "1 minute"), (125, "2 minutes 5 seconds"),
+                                           (3600 * 3, "3 hours"),
+                                           (86400 * 2 + 3600 * 4 + 60, "2 days 4 hours"),
+                                           (None, "—")])
+def test_durations_in_words(seconds, words):
+    from shopkeep.dashboard.templatetags.cockpit import duration
+
+    assert duration(seconds) == words
+
+
+@pytest.mark.parametrize("amount,currency,text", [("1234.5", "USD", "1,234.50 USD"),
+                                                  ("-2", "EUR", "-2.00 EUR"),
+                                                  ("1500", "JPY", "1,500 JPY")])
+def test_money_in_the_currency_named(amount, currency, text):
+    from shopkeep.dashboard.templatetags.cockpit import money
+
+    assert money(amount, currency) == text

@@ -332,3 +332,43 @@ def test_an_item_with_a_game_command_and_a_role_waits_for_both(
     world.deliver()
     order.refresh_from_db()
     assert order.items.get().delivery_status == "pending"  # the game command still waits
+
+
+def test_a_refund_keeps_a_role_another_purchase_still_gives(
+        world, django_capture_on_commit_callbacks):
+    world.fake.join(world.guild["id"], BUYER)
+    first = buy(world, django_capture_on_commit_callbacks)
+    second = buy(world, django_capture_on_commit_callbacks, email="again@example.com")
+    world.deliver()
+    _refund(second, django_capture_on_commit_callbacks)
+    (kept,) = discord_commands(second, type="refund")
+    assert kept.status == "completed" and kept.attempt_count == 0
+    assert kept.output == f"role kept: order {first.order_number} still gives it"
+    world.deliver()
+    assert not [r for r in world.fake.requests if r["method"] == "DELETE"]
+    assert world.fake.roles_of(world.guild["id"], BUYER) == [world.vip]
+    _refund(first, django_capture_on_commit_callbacks)  # the last one: the role goes
+    (removal,) = discord_commands(first, type="refund")
+    world.deliver()
+    assert world.fake.roles_of(world.guild["id"], BUYER) == []
+    removal.refresh_from_db()
+    assert removal.status == "completed" and removal.attempt_count == 1
+
+
+def test_a_worker_that_died_holding_a_command_is_replaced_after_its_lease(
+        world, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from shopkeep.discord.deliver import LEASE, claim_due, deliver_due
+
+    world.fake.join(world.guild["id"], BUYER)
+    order = buy(world, django_capture_on_commit_callbacks)
+    now = timezone.now()
+    assert len(claim_due(owner="discord:dead", now=now)) == 1  # then the process was killed
+    assert deliver_due(now=now + timedelta(seconds=5), sleep=world.sleeps.append) == 0
+    assert not [r for r in world.fake.requests if r["method"] == "PUT"]
+    assert deliver_due(now=now + LEASE + timedelta(seconds=1),
+                       sleep=world.sleeps.append) == 1
+    (command,) = discord_commands(order)
+    assert command.status == "completed" and command.attempt_count == 1
+    assert world.fake.roles_of(world.guild["id"], BUYER) == [world.vip]

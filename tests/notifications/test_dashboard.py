@@ -95,3 +95,18 @@ def test_an_outsider_gets_404_and_changes_nothing(store, name, args):
         assert b"Target Store" not in response.content
     assert (AuditLog.objects.count(), StoreEmailSettings.objects.count(),
             MemberEmailPreference.objects.count()) == before
+
+
+def test_an_owner_turns_on_basket_reminders_and_their_daily_summary(store):
+    owner = _client(owner_of(store))
+    owner.post(_url("emails_save", store), {"buyer_receipts": "on", "abandoned_basket": "on",
+                                            "abandoned_delay_hours": "6"})
+    row = StoreEmailSettings.objects.get(store=store)
+    assert (row.abandoned_basket, row.abandoned_delay_hours) == (True, 6)
+    bad = owner.post(_url("emails_save", store), {"abandoned_delay_hours": "500"}, follow=True)
+    assert "1 to 72 hours" in bad.content.decode()
+    row.refresh_from_db()
+    assert row.abandoned_delay_hours == 6
+    owner.post(_url("emails_mine", store), {"daily_summary": "on"})
+    pref = MemberEmailPreference.objects.get(membership__store=store)
+    assert pref.daily_summary and not pref.new_sale

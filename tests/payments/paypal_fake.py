@@ -227,6 +227,10 @@ class FakePayPal:
                 reason: str = "MERCHANDISE_OR_SERVICE_NOT_RECEIVED", outcome: str = "",
                 stage: str = "CHARGEBACK") -> list[dict]:
         capture = self.objects[capture_id]
+        if "billing_agreement_id" in capture:  # a subscription's sale: v1 money and custom
+            capture = {**capture, "custom_id": capture["custom"],
+                       "amount": {"currency_code": capture["amount"]["currency"],
+                                  "value": capture["amount"]["total"]}}
         dispute = {"dispute_id": dispute_id or new_id("PP-D-"), "create_time": now_iso(),
                    "update_time": now_iso(), "reason": reason, "status": status,
                    "dispute_state": "REQUIRED_ACTION" if status != "RESOLVED" else
@@ -444,6 +448,34 @@ class FakePayPal:
             info["outstanding_balance"] = {**info["outstanding_balance"], "value": "0.00"}
             return 202, {"status": "COMPLETED", "id": new_id("TX"),
                          "amount_with_breakdown": {"gross_amount": body.get("amount")}}
+        if route == ("GET", "/v1/billing/subscriptions/{id}/transactions"):
+            self._get(ids[0], app, "subscription")
+            sales = [o for o in self.objects.values() if o.get("billing_agreement_id") == ids[0]]
+            return 200, {"transactions": [{
+                "id": sale["id"], "status": "COMPLETED" if not sale.get("_refunded")
+                else "PARTIALLY_REFUNDED", "time": sale["create_time"],
+                "amount_with_breakdown": {"gross_amount": {
+                    "currency_code": sale["amount"]["currency"],
+                    "value": sale["amount"]["total"]}}} for sale in sales],
+                "total_items": len(sales), "total_pages": 1}
+        if route[0] == "POST" and re.fullmatch(r"/v1/payments/sale/[A-Z0-9]+/refund", path):
+            sale = self.objects.get(path.split("/")[4])
+            if sale is None or sale.get("_app") != app["client_id"]:
+                raise not_found("sale")
+            value = Decimal(str((body.get("amount") or {}).get("total") or
+                                sale["amount"]["total"]))
+            done = Decimal(str(sale.get("_refunded") or 0))
+            if value <= 0 or done + value > Decimal(sale["amount"]["total"]):
+                raise PayPalError(400, "TRANSACTION_REFUSED", "TRANSACTION_REFUSED",
+                                  "The request was refused.",
+                                  "The refund amount is more than the sale's remainder.")
+            sale["_refunded"] = str(done + value)
+            refund = {"id": new_id("SR"), "state": "completed", "sale_id": sale["id"],
+                      "amount": {"total": str(value), "currency": sale["amount"]["currency"]},
+                      "invoice_number": body.get("invoice_number", ""),
+                      "create_time": now_iso(), "_app": app["client_id"], "_kind": "refund"}
+            self.objects[refund["id"]] = refund
+            return 201, self._public(refund)
         if route == ("GET", "/v1/notifications/webhooks"):
             return 200, {"webhooks": [dict(h) for h in app["webhooks"]]}
         if route == ("POST", "/v1/notifications/webhooks"):

@@ -11,8 +11,12 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from shopkeep.disputes.models import Dispute
 from shopkeep.events.models import Event
+from shopkeep.orders.refunds import refund_key
 from shopkeep.payments.flows import (
+    refund_execute,
+    refund_request,
     subscription_cancel,
     subscriptions_reconcile,
     subscriptions_retry_due,
@@ -194,3 +198,28 @@ def test_a_sale_for_another_stores_subscription_changes_nothing(fake_paypal, sto
         paypal_sale_apply(connection_id=connection.pk, event=sale)
     assert err.value.code == "invalid_resource_id"
     assert Subscription.objects.filter(store=other).count() == 0
+
+
+def test_a_dispute_on_a_subscription_payment_finds_its_order(client, fake_paypal, store,
+                                                             started):
+    order, _, events = started
+    sale = next(e for e in events if e["event_type"] == "PAYMENT.SALE.COMPLETED")["resource"]
+    (created,) = fake_paypal.dispute(sale["id"], dispute_id="PP-D-SUB1")
+    assert post_paypal(client, store, created, fake_paypal).json()["outcomes"] == [
+        "dispute opened"]
+    dispute = Dispute.objects.get(order=order)
+    assert dispute.amount_minor == 999 and dispute.payment_gateway == "paypal"
+
+
+def test_a_subscription_order_is_refunded_through_its_first_sale(fake_paypal, store, started):
+    order, _, events = started
+    sale = next(e for e in events if e["event_type"] == "PAYMENT.SALE.COMPLETED")["resource"]
+    refund = refund_request(store=store, actor=Actor.for_user(owner_of(store)), order=order,
+                            amount="4.00", reason="")
+    assert refund_execute(refund_id=refund.pk) == "succeeded"
+    (call,) = [r for r in fake_paypal.requests if r["path"].endswith("/refund")]
+    assert call["path"] == f"/v1/payments/sale/{sale['id']}/refund"
+    assert call["request_id"] == refund_key(refund)
+    assert call["body"]["amount"] == {"total": "4.00", "currency": "USD"}
+    refund.refresh_from_db()
+    assert refund.status == "succeeded" and refund.gateway_refund_id.startswith("SR")

@@ -178,3 +178,12 @@ def test_fake_login_refuses_a_request_outside_its_realm(fake_steam):
         "openid.claimed_id": "http://specs.openid.net/auth/2.0/identifier_select",
         "openid.return_to": "https://a.example/cb", "openid.realm": "https://b.example/"})
     assert response.status_code == 400
+
+
+def test_pages_with_sign_in_buttons_allow_the_providers_in_form_action(client, store,
+                                                                       fake_steam):
+    for name in ("account_login",):
+        policy = client.get(url(name))["Content-Security-Policy"]
+        assert f"form-action 'self' {fake_steam.url}" in policy
+    policy = client.get(url("signin_start", "steam"))["Content-Security-Policy"]
+    assert fake_steam.url in policy

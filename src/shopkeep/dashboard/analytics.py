@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from shopkeep.delivery.models import DeliveryCommand
@@ -168,10 +168,9 @@ def report(*, store: Store, period: str = "30d", grain: str = "day",
     def bucket_for(moment: datetime) -> Bucket:
         return buckets[bucket_start(local_day(moment), grain)]
 
-    # Test orders are not money, except in a store still in test mode, where every order is
-    # one and the owner trying it out should see the numbers move (the page says so).
-    real = Q() if store.test_mode else Q(is_test_order=False)
-    orders = Order.objects.filter(real, store=store)
+    # The mode the store is in, as on the overview: a store in test mode sees its test
+    # orders (the owner trying it out should see the numbers move), a live one real money.
+    orders = Order.objects.filter(store=store, is_test_order=store.test_mode)
     paid_qs = orders.filter(paid_at__gte=since, paid_at__lt=until)
     paid = list(paid_qs.values_list("pk", "customer_id", "currency", "total", "paid_at"))
     # A buyer is new in the bucket of their first paid order ever (before the period too).
@@ -203,7 +202,7 @@ def report(*, store: Store, period: str = "30d", grain: str = "day",
     refunds_total: dict[str, Decimal] = {}
     refund_rows = (Refund.objects.filter(store=store, status=Refund.Status.SUCCEEDED,
                                          settled_at__gte=since, settled_at__lt=until)
-                   .filter(Q(order__is_test_order=False) if not store.test_mode else Q())
+                   .filter(order__is_test_order=store.test_mode)
                    .values_list("order__currency", "amount", "settled_at", "order_id"))
     refunded_orders = set()
     for currency, amount, settled_at, order_id in refund_rows:

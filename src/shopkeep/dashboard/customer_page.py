@@ -54,9 +54,9 @@ def _banned_values(store: Store, pairs: list[tuple[str, str]]) -> set[tuple[str,
 
 def customer_page(*, store: Store, customer: Customer) -> CustomerPage:
     orders = Order.objects.filter(store=store, customer=customer)
-    # Test orders are not money, except while the store is in test mode (then every order is
-    # one, and the owner trying the store should see the numbers move; the page says so).
-    real = Q() if store.test_mode else Q(is_test_order=False)
+    # The mode the store is in, as on the overview and Analytics: test orders while in test
+    # mode, real money once live (the page says which).
+    real = Q(is_test_order=store.test_mode)
     paid = orders.filter(real, paid_at__isnull=False)
     money = (paid.values("currency").annotate(gross=Sum("total"), back=Sum("refunded_amount"))
              .order_by("currency"))

@@ -47,5 +47,5 @@ class TokenCreateForm(forms.Form):
     name = forms.CharField(max_length=100)
     scopes = forms.MultipleChoiceField(choices=[(s, f"{s}: {d}") for s, d in SCOPES.items()],
                                        widget=forms.CheckboxSelectMultiple)
-    expires_at = forms.DateTimeField(required=False, label="Expires at (optional, UTC)",
+    expires_at = forms.DateTimeField(required=False, label="Expires at (optional, store time zone)",
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))

@@ -28,7 +28,7 @@ class TestSendForm(forms.Form):
 
 
 class RedeliverFailedForm(forms.Form):
-    since = forms.DateTimeField(label="Failed since (UTC)",
+    since = forms.DateTimeField(label="Failed since (store time zone)",
                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
 
@@ -36,7 +36,7 @@ class DeliveryFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *WebhookDelivery.Status.choices],
                                required=False)
     event_type = forms.ChoiceField(choices=[("", "Any event"), *EVENT_CHOICES], required=False)
-    since = forms.DateTimeField(required=False, label="From (UTC)",
+    since = forms.DateTimeField(required=False, label="From (store time zone)",
                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    until = forms.DateTimeField(required=False, label="To (UTC)",
+    until = forms.DateTimeField(required=False, label="To (store time zone)",
                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))

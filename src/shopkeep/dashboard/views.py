@@ -84,11 +84,25 @@ def overview(request: HttpRequest) -> HttpResponse:
                                      "done": sum(step.done for step in steps)}
     if role_has(request.membership.role, Perm.ORDERS_VIEW):
         context["sales"] = _sales_last_30_days(store)
+        context["sales_chart"] = _revenue_chart(store)
     if role_has(request.membership.role, Perm.SERVERS_MANAGE):
         context["delivery"] = {
             "queue": delivery_selectors.store_queue_counts(store=store),
             "duplicates": delivery_selectors.duplicate_agent_servers(store=store)}
     return render(request, "dashboard/overview.html", context)
+
+
+def _revenue_chart(store):
+    """Net revenue per day of the last 30 local days, in the store currency (Analytics has
+    the rest)."""
+    from shopkeep.dashboard.analytics import report
+    from shopkeep.dashboard.charts import Series, bar_chart
+
+    data = report(store=store, period="30d", grain="day")
+    return bar_chart(title=f"Net revenue per day, last 30 days ({store.currency})",
+                     labels=[b.label for b in data.buckets], unit=store.currency,
+                     series=[Series("net revenue", [float(max(b.net(store.currency), 0))
+                                                    for b in data.buckets], "chart-a")])
 
 
 def _sales_last_30_days(store) -> dict:

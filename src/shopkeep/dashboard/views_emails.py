@@ -22,12 +22,21 @@ class StoreEmailForm(forms.Form):
                                         "refund and subscription e-mails")
     reply_to = forms.EmailField(required=False, label="Reply-to address",
                                 help_text="Where buyers' replies go; empty: no reply-to.")
+    abandoned_basket = forms.BooleanField(
+        required=False, label="Send one reminder for an order left unpaid",
+        help_text="Only to buyers who tick the box at checkout; never for a paid order; "
+        "with an unsubscribe link.")
+    abandoned_delay_hours = forms.IntegerField(min_value=1, max_value=72, initial=4,
+                                               required=False,
+                                               label="Hours before the reminder")
 
 
 class MyNoticesForm(forms.Form):
     new_sale = forms.BooleanField(required=False, label="New sale")
     delivery_failed = forms.BooleanField(required=False, label="Delivery failed")
     dispute_opened = forms.BooleanField(required=False, label="Dispute opened")
+    daily_summary = forms.BooleanField(required=False, label="Daily summary (after midnight "
+                                       "in the store's time zone, for the day before)")
 
 
 @store_view(Perm.STORE_VIEW)
@@ -37,8 +46,10 @@ def email_settings(request: HttpRequest) -> HttpResponse:
     can_manage = role_has(request.membership.role, Perm.STORE_SETTINGS)
     mine = services.member_preference(request.membership)
     return render(request, "dashboard/emails.html", {
-        "store_form": StoreEmailForm(initial={"buyer_receipts": current.buyer_receipts,
-                                              "reply_to": current.reply_to}),
+        "store_form": StoreEmailForm(initial={
+            "buyer_receipts": current.buyer_receipts, "reply_to": current.reply_to,
+            "abandoned_basket": current.abandoned_basket,
+            "abandoned_delay_hours": current.abandoned_delay_hours}),
         "my_form": MyNoticesForm(initial={f: getattr(mine, f) for f in MyNoticesForm.base_fields}),
         "kinds": list(KINDS.values()), "can_manage": can_manage,
         "outbox": services.recent_outbox(store=store)})
@@ -54,7 +65,8 @@ def email_settings_save(request: HttpRequest) -> HttpResponse:
                                           **form.cleaned_data)
         messages.success(request, "E-mail settings saved; they apply to mail sent from now on.")
     else:
-        messages.error(request, "Enter a valid reply-to address.")
+        messages.error(request, "Enter a valid reply-to address and a reminder delay of 1 to "
+                       "72 hours.")
     return redirect("dashboard:emails", store_slug=request.store.slug)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from shopkeep.catalog.models import DeliveryAction
@@ -123,10 +123,27 @@ def queue_commands(*, order: Order, trigger: str, cause: str,
     DeliveryLog.objects.bulk_create([
         DeliveryLog(store_id=c.store_id, command=c, kind=DeliveryLog.Kind.WAITING_CLAIM,
                     message=c.last_error, actor=actor)
-        for c in created if c.status == Cmd.Status.WAITING_CLAIM])
+        for c in created if c.status == Cmd.Status.WAITING_CLAIM] + [
+        DeliveryLog(store_id=c.store_id, command=c, kind=DeliveryLog.Kind.CONFIRMED,
+                    message=c.output, actor=actor)
+        for c in created if c.status == Cmd.Status.COMPLETED])
     bump_servers(c.server_id for c in created)
     channels.wake([c for c in created if c.status == Cmd.Status.PENDING])
     return created
+
+
+def _still_granted_by(order: Order, role_id: str, user_id: str) -> str:
+    """The number of another order of the store that gave this role to this account and has
+    not taken it back ("" when none): a rank bought twice, one refunded, stays."""
+    taken_back = Cmd.objects.filter(order_item_id=OuterRef("order_item_id"),
+                                    kind=Cmd.Kind.DISCORD, discord_role_id=role_id,
+                                    discord_user_id=user_id).exclude(
+        type=Cmd.Type.PURCHASE).exclude(status=Cmd.Status.CANCELLED)
+    other = Cmd.objects.filter(
+        store_id=order.store_id, kind=Cmd.Kind.DISCORD, type=Cmd.Type.PURCHASE,
+        status=Cmd.Status.COMPLETED, discord_role_id=role_id, discord_user_id=user_id,
+    ).exclude(order_id=order.pk).exclude(Exists(taken_back)).select_related("order").first()
+    return other.order.order_number if other else ""
 
 
 NO_DISCORD_ACCOUNT = ("The buyer did not sign in with Discord at checkout; the role is "
@@ -150,6 +167,9 @@ def _discord_rows(order: Order, item: OrderItem, action: DeliveryAction, cause: 
         user_id = values["discord_id"] if adding else given.get(role_id, "")
         if not adding and not user_id:
             continue  # never assigned: nothing to take back
+        # Another purchase still entitles this account to the role: the take-back is
+        # recorded as done without asking Discord, so that purchase's own refund removes it.
+        keeper = "" if adding else _still_granted_by(order, role_id, user_id)
         waiting = adding and not user_id
         verb = "add Discord role" if adding else "remove Discord role"
         rows.append(Cmd(
@@ -159,7 +179,10 @@ def _discord_rows(order: Order, item: OrderItem, action: DeliveryAction, cause: 
             type=command_type, command=f"{verb} {role_id}", placeholders=values,
             safe_to_repeat=True,  # adding or removing a role twice changes nothing
             discord_user_id=user_id, discord_role_id=role_id,
-            status=Cmd.Status.WAITING_CLAIM if waiting else Cmd.Status.PENDING,
+            status=(Cmd.Status.WAITING_CLAIM if waiting else Cmd.Status.COMPLETED if keeper
+                    else Cmd.Status.PENDING),
+            completed_at=timezone.now() if keeper else None,
+            output=f"role kept: order {keeper} still gives it" if keeper else "",
             last_error=NO_DISCORD_ACCOUNT if waiting else "",
             last_error_code="DISCORD_NO_ACCOUNT" if waiting else "",
             player_name=values["player"], player_uuid=values["uuid"],

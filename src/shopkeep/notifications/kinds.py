@@ -16,9 +16,11 @@ from django.urls import reverse
 
 from shopkeep.core.absolute import absolute_url
 from shopkeep.core.money import money_str
+from shopkeep.notifications.models import EmailUnsubscribe, StoreEmailSettings
 from shopkeep.orders.models import Order
 from shopkeep.promotions.giftcards import gift_cards_sold_by
 from shopkeep.stores.models import Store
+from shopkeep.subscriptions.models import Renewal
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class EmailKind:
     audience: str  # "buyer", or the MemberEmailPreference flag of owner notices
     subject: str  # str.format() over the context
     build: Callable[[Store, dict], dict[str, Any] | None]  # None: no mail for this event
+    # Asked again right before sending (scheduled mails): False skips the row, e.g. an
+    # abandoned-basket reminder whose order was paid in the meantime.
+    still_wanted: Callable[[Any], bool] | None = None
 
     @property
     def for_buyer(self) -> bool:
@@ -143,7 +148,23 @@ def _subscription(store: Store, data: dict) -> dict | None:
             "next_retry_at": (data.get("next_retry_at") or "")[:10],
             "error_message": data.get("error_message", ""),
             "ends_at": data.get("ends_at", ""),
-            "account_url": absolute_url(reverse("storefront:account", args=[store.slug]))}
+            "account_url": absolute_url(reverse("storefront:account", args=[store.slug])),
+            **_renewal_tax(store, data)}
+
+
+def _renewal_tax(store: Store, data: dict) -> dict:
+    """A renewal receipt's tax line: the renewal row of this period (rates of its day)."""
+    period_end = data.get("current_period_end") or ""
+    if not isinstance(data.get("id"), int) or not data.get("renewed_at"):
+        return {}
+    renewal = (Renewal.objects.filter(store=store, subscription_id=data["id"], succeeded=True)
+               .order_by("-id").first())
+    if renewal is None or not renewal.tax or (
+            renewal.period_end and not period_end.startswith(
+                renewal.period_end.strftime("%Y-%m-%dT%H:%M"))):
+        return {}
+    return {"tax": money_str(renewal.tax, store.currency),
+            "tax_rate": format(renewal.tax_rate.normalize(), "f")}
 
 
 def _delivery_failed(store: Store, data: dict) -> dict | None:
@@ -170,6 +191,34 @@ def _dispute(store: Store, data: dict) -> dict | None:
             "dashboard_url": absolute_url(reverse("dashboard:disputes", args=[store.slug]))}
 
 
+ABANDONED = "abandoned_basket"
+
+
+def unsubscribed(store_id: int, email: str) -> bool:
+    return EmailUnsubscribe.objects.filter(store_id=store_id, email=email.lower(),
+                                           kind=ABANDONED).exists()
+
+
+def abandoned(order: Order) -> bool:
+    """Still left: unpaid, and the buyer has not paid for another order since."""
+    if order.paid_at is not None:
+        return False
+    return not Order.objects.filter(store_id=order.store_id, customer_id=order.customer_id,
+                                    paid_at__isnull=False,
+                                    created_at__gte=order.created_at).exists()
+
+
+def _abandoned_still_wanted(row: Any) -> bool:
+    order = Order.objects.filter(store_id=row.store_id, pk=row.context.get("order_id")).first()
+    settings_row = StoreEmailSettings.objects.filter(store_id=row.store_id).first()
+    return (order is not None and settings_row is not None and settings_row.abandoned_basket
+            and abandoned(order) and not unsubscribed(row.store_id, row.recipient))
+
+
+def _scheduled(store: Store, data: dict) -> dict | None:
+    return None  # made by the periodic jobs in scheduled.py, never from an event
+
+
 KINDS: dict[str, EmailKind] = {k.name: k for k in (
     EmailKind("receipt", "Order receipt", "order.received", "buyer",
               "Your receipt for order {order_number}", _receipt),
@@ -192,8 +241,15 @@ KINDS: dict[str, EmailKind] = {k.name: k for k in (
               "delivery_failed", "Delivery failed for order {order_number}", _delivery_failed),
     EmailKind("dispute_opened", "Dispute opened (owner)", "dispute.created", "dispute_opened",
               "Dispute opened on order {order_number}: reply by {evidence_due_by}", _dispute),
+    EmailKind("renewal_reminder", "Upcoming renewal", "", "buyer",
+              "{product_name} renews on {renews_on}", _scheduled),
+    EmailKind("daily_summary", "Daily summary (owner)", "", "daily_summary",
+              "{store_name}: {orders} orders, {net} {currency} on {day}", _scheduled),
+    EmailKind(ABANDONED, "Abandoned basket reminder", "", "buyer",
+              "You left something in your basket at {store_name}", _scheduled,
+              still_wanted=_abandoned_still_wanted),
 )}
-EVENT_TYPES = frozenset(k.event_type for k in KINDS.values())
+EVENT_TYPES = frozenset(k.event_type for k in KINDS.values() if k.event_type)
 
 
 class _Safe(dict):

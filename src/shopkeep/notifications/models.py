@@ -81,3 +81,21 @@ class MemberEmailPreference(models.Model):
 
     def __str__(self) -> str:
         return f"e-mail preference of {self.membership_id}"
+
+
+class EmailUnsubscribe(models.Model):
+    """An address that asked for no more mail of one kind from one store (the link in
+    abandoned-basket reminders). Receipts are not marketing and cannot be unsubscribed."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+    kind = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "email", "kind"], name="unsubscribe_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} from {self.kind} of {self.store_id}"

@@ -63,6 +63,22 @@ def preview_context(store: Store, kind_name: str) -> dict[str, Any]:
                 "evidence_due_by": "2026-01-15",
                 "dashboard_url": absolute_url(reverse("dashboard:disputes",
                                                       args=[store.slug]))}
+    if kind.name == "renewal_reminder":
+        return _sample_subscription(store) | {"renews_on": "2026-02-01",
+                                              "time_zone": store.time_zone, "is_trial": False}
+    if kind.name == "daily_summary":
+        return {"day": "2026-01-31", "time_zone": store.time_zone, "store_name": store.name,
+                "orders": 12, "revenue": "184.50", "renewals": 3, "renewal_revenue": "29.97",
+                "refunded": "9.99", "net": "204.48", "new_customers": 7,
+                "delivery_failures": 1, "disputes": 0, "currency": store.currency,
+                "top_products": [{"name": "VIP Rank", "quantity": 6},
+                                 {"name": "Diamond Key", "quantity": 4}],
+                "dashboard_url": absolute_url(reverse("dashboard:overview",
+                                                      args=[store.slug]))}
+    if kind.name == "abandoned_basket":
+        home = absolute_url(reverse("storefront:home", args=[store.slug]))
+        return _sample_order(store) | {"store_name": store.name, "restore_url": home,
+                                       "unsubscribe_url": home}
     if kind.name == "gift_card":
         return {"order_number": "ORD-PREVIEW01", "customer_name": "Alex Example",
                 "customer_email": "alex@example.com", "currency": store.currency,

@@ -205,6 +205,11 @@ def email_send(*, outbox_id: int, claim: str = "") -> str:
         EmailOutbox.objects.filter(pk=row.pk).update(status=EmailOutbox.Status.SKIPPED,
                                                      error="unknown kind")
         return "skipped"
+    if kind.still_wanted is not None and not kind.still_wanted(row):
+        EmailOutbox.objects.filter(pk=row.pk).update(status=EmailOutbox.Status.SKIPPED,
+                                                     error="no longer wanted",
+                                                     leased_until=None)
+        return "skipped"
     failpoint("email.claimed")
     connection = get_connection()
     try:
@@ -213,7 +218,7 @@ def email_send(*, outbox_id: int, claim: str = "") -> str:
         message = EmailMultiAlternatives(
             subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL,
             to=[row.recipient], reply_to=[reply_to] if reply_to else None,
-            headers={"X-Shopkeep-Mail": row.kind, "Message-ID": email_message_id(row)},
+            headers=_headers(row),
             connection=connection)
         message.attach_alternative(html, "text/html")
         connection.open()
@@ -235,6 +240,16 @@ def email_send(*, outbox_id: int, claim: str = "") -> str:
     return "sent"
 
 
+def _headers(row: EmailOutbox) -> dict[str, str]:
+    headers = {"X-Shopkeep-Mail": row.kind, "Message-ID": email_message_id(row)}
+    unsubscribe = row.context.get("unsubscribe_url")
+    if unsubscribe:
+        # RFC 8058 one-click: the mail provider POSTs to the link, no page involved.
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
+
+
 def _close_quietly(connection) -> None:
     # QUIT after the mark: a server that hangs up rudely changes nothing now.
     try:
@@ -254,33 +269,48 @@ def member_preference(membership: Membership) -> MemberEmailPreference:
 
 @transaction.atomic
 def member_preference_set(*, membership: Membership, actor, new_sale: bool,
-                          delivery_failed: bool, dispute_opened: bool) -> MemberEmailPreference:
+                          delivery_failed: bool, dispute_opened: bool,
+                          daily_summary: bool = False) -> MemberEmailPreference:
     from shopkeep.stores.audit import audit_record
 
     pref, _ = MemberEmailPreference.objects.update_or_create(
         membership=membership, defaults={"new_sale": bool(new_sale),
                                          "delivery_failed": bool(delivery_failed),
-                                         "dispute_opened": bool(dispute_opened)})
+                                         "dispute_opened": bool(dispute_opened),
+                                         "daily_summary": bool(daily_summary)})
     audit_record(store=membership.store, actor=actor, action="email.notices_changed",
                  obj=pref, details={"new_sale": pref.new_sale,
                                     "delivery_failed": pref.delivery_failed,
-                                    "dispute_opened": pref.dispute_opened})
+                                    "dispute_opened": pref.dispute_opened,
+                                    "daily_summary": pref.daily_summary})
     return pref
 
 
 @transaction.atomic
 def store_email_settings_set(*, store: Store, actor, buyer_receipts: bool,
-                             reply_to: str) -> StoreEmailSettings:
+                             reply_to: str, abandoned_basket: bool | None = None,
+                             abandoned_delay_hours: int | None = None) -> StoreEmailSettings:
     from shopkeep.stores.audit import audit_record
     from shopkeep.stores.authz import require_permission
     from shopkeep.stores.permissions import Perm
 
     require_permission(store, actor, Perm.STORE_SETTINGS)
-    row, _ = StoreEmailSettings.objects.update_or_create(
-        store=store, defaults={"buyer_receipts": bool(buyer_receipts),
-                               "reply_to": (reply_to or "")[:254]})
+    defaults: dict[str, Any] = {"buyer_receipts": bool(buyer_receipts),
+                                "reply_to": (reply_to or "")[:254]}
+    if abandoned_basket is not None:
+        defaults["abandoned_basket"] = bool(abandoned_basket)
+    if abandoned_delay_hours is not None:
+        if not 1 <= abandoned_delay_hours <= 72:
+            from shopkeep.core.errors import ServiceError
+
+            raise ServiceError("invalid_delay", "The reminder goes 1 to 72 hours after the "
+                               "order was left.", field="abandoned_delay_hours")
+        defaults["abandoned_delay_hours"] = abandoned_delay_hours
+    row, _ = StoreEmailSettings.objects.update_or_create(store=store, defaults=defaults)
     audit_record(store=store, actor=actor, action="email.settings_changed", obj=row,
-                 details={"buyer_receipts": row.buyer_receipts, "reply_to": row.reply_to})
+                 details={"buyer_receipts": row.buyer_receipts, "reply_to": row.reply_to,
+                          "abandoned_basket": row.abandoned_basket,
+                          "abandoned_delay_hours": row.abandoned_delay_hours})
     return row
 
 

@@ -24,3 +24,20 @@ def email_send_task(context: TaskContext, outbox_id: int) -> str:
 
 
 register_periodic(name="notifications.scan", task=outbox_scan_task, every=timedelta(seconds=10))
+
+
+@task()
+def scheduled_mails_task() -> int:
+    from shopkeep.notifications.scheduled import (
+        abandoned_baskets_queue,
+        daily_summaries_queue,
+        renewal_reminders_queue,
+    )
+
+    return renewal_reminders_queue() + daily_summaries_queue() + abandoned_baskets_queue()
+
+
+# Every 5 minutes: a reminder's delay is in hours and a summary waits for local midnight, so
+# this is prompt enough, and each run is cheap (indexed time windows, dedup keys).
+register_periodic(name="notifications.scheduled", task=scheduled_mails_task,
+                  every=timedelta(minutes=5))

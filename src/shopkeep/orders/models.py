@@ -60,6 +60,9 @@ class Order(PlayerSnapshot):
     vat_number = models.CharField(max_length=20, blank=True)
     reverse_charge = models.BooleanField(default=False)
     creator_code = models.CharField(max_length=40, blank=True)
+    # The buyer ticked "remind me if I do not finish": one abandoned-basket e-mail, if the
+    # store sends them (notifications/scheduled.py).
+    basket_reminder = models.BooleanField(default=False)
     # The buyer's own choice at checkout to appear (player name and product only) in the
     # store's "recent purchases" and "top supporter" widgets. Off unless they tick it; the
     # buyer's latest order decides, so opting out later hides the earlier ones too.

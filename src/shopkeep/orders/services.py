@@ -178,7 +178,8 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                          gift_card_code: str = "", vat_number: str = "",
                          creator_code: str = "", buyer_ip: str = "",
                          upgrades: dict[int, Upgrade] | None = None,
-                         show_in_widgets: bool = False) -> Order:
+                         show_in_widgets: bool = False,
+                         basket_reminder: bool = False) -> Order:
     """A pending order with its stock held for ``RESERVATION``; ``order.created`` (legacy).
 
     Checkouts call ``payments.flows.order_create``, which also takes the payment of an order
@@ -270,6 +271,7 @@ def order_create_pending(*, store: Store, lines: list[Line], customer: CustomerI
                   tax_region=taxed.region if taxed.rate else "",
                   vat_number=taxed.vat_number, reverse_charge=taxed.reverse_charge,
                   creator_code=creator.code if creator else "",
+                  basket_reminder=bool(basket_reminder),
                   show_in_widgets=show_in_widgets is True,
                   total=total, payment_gateway=gateway, is_test_order=store.test_mode,
                   reserved_until=now + RESERVATION, created_at=now, updated_at=now)

@@ -68,7 +68,7 @@ def order_create(*, store: Store, lines: list[orders.Line], customer: CustomerIn
                  billing_address: dict | None = None, phone: str = "", gateway: str = "",
                  coupon_code: str = "", gift_card_code: str = "", vat_number: str = "",
                  creator_code: str = "", buyer_ip: str = "",
-                 show_in_widgets: bool = False) -> Order:
+                 show_in_widgets: bool = False, basket_reminder: bool = False) -> Order:
     """A checkout's pending order (``orders.services.order_create_pending``); an order a gift
     card pays in full is paid in the same transaction, with its purchase commands. A buyer
     (by e-mail) who holds a lower tier of a product pays the upgrade price
@@ -79,7 +79,7 @@ def order_create(*, store: Store, lines: list[orders.Line], customer: CustomerIn
         store=store, lines=lines, customer=customer, billing_address=billing_address,
         phone=phone, gateway=gateway, coupon_code=coupon_code, gift_card_code=gift_card_code,
         vat_number=vat_number, creator_code=creator_code, buyer_ip=buyer_ip, upgrades=found,
-        show_in_widgets=show_in_widgets)
+        show_in_widgets=show_in_widgets, basket_reminder=basket_reminder)
     if order.payment_gateway == orders.GIFT_CARD_GATEWAY:
         # Nothing left for a gateway to take: the gift card's debit is the payment.
         paid = order_paid(store=store, order_number=order.order_number,

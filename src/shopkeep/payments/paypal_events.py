@@ -126,6 +126,11 @@ def _dispute(resource: dict, base: dict, store: Store) -> list[Notice]:
            if isinstance(t, dict)]
     order = _orders(store).filter(gateway_payment_id__in=[i for i in ids if i]).first()
     if order is None:
+        # A subscription's payment is a sale Shopkeep does not keep: the transaction's
+        # ``custom`` is the subscription's custom_id, our order number.
+        customs = [str(t.get("custom") or "") for t in transactions if isinstance(t, dict)]
+        order = _orders(store).filter(order_number__in=[c for c in customs if c]).first()
+    if order is None:
         return []
     amount, currency = minor_of(resource.get("dispute_amount"))
     code = str(resource.get("reason") or "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -58,6 +59,23 @@ def providers_offered(store: Store) -> list[str]:
     if row.steam_enabled and steam_configured():
         offered.append("steam")
     return offered
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def signin_form_origins(store: Store) -> list[str]:
+    """Where a sign-in button's POST is redirected (Discord's authorize page, Steam's login):
+    browsers check that redirect against the page's CSP ``form-action``."""
+    offered = providers_offered(store)
+    origins = []
+    if "discord" in offered:
+        origins.append(_origin(settings.DISCORD_OAUTH_AUTHORIZE_URL))
+    if "steam" in offered:
+        origins.append(_origin(settings.STEAM_OPENID_URL))
+    return origins
 
 
 def checkout_required(store: Store, products: Iterable[Product]) -> frozenset[str]:

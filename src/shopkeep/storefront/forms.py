@@ -38,12 +38,18 @@ class CheckoutForm(forms.Form):
         "recent purchases and top supporter lists",
         help_text="Optional. Never your e-mail or what you paid; untick it on a later order "
         "to disappear from them.")
+    basket_reminder = forms.BooleanField(
+        required=False, label="E-mail me one reminder if I do not finish this order",
+        help_text="Optional. One e-mail at most, with a link to stop them.")
     accept_terms = forms.BooleanField(label="I accept the store's terms; purchases are "
                                       "delivered in game to the player above.")
 
     def __init__(self, *args, player_label: str, steam_id: str = "",
-                 gateways: list[tuple[str, str]] | None = None, **kwargs) -> None:
+                 gateways: list[tuple[str, str]] | None = None,
+                 basket_reminders: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not basket_reminders:
+            del self.fields["basket_reminder"]  # the store sends none: nothing to consent to
         self.fields["player_name"].label = player_label
         self.steam_id = steam_id
         if steam_id:

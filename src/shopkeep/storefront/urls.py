@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from shopkeep.storefront import views, views_extra, views_signin, views_support
+from shopkeep.storefront import views, views_extra, views_reminders, views_signin, views_support
 from shopkeep.themes.hosts import StoreSlugConverter
 
 register_converter(StoreSlugConverter, "store")
@@ -28,6 +28,10 @@ urlpatterns = [
     path("<store:store_slug>robots.txt", views_extra.robots, name="robots"),
     path("<store:store_slug>preview/exit/", views_extra.preview_exit, name="preview_exit"),
     path("<store:store_slug>gift-card/", views.gift_card_balance, name="gift_card"),
+    path("<store:store_slug>basket/restore/<str:token>/", views_reminders.basket_restore,
+         name="basket_restore"),
+    path("<store:store_slug>emails/unsubscribe/<str:token>/", views_reminders.email_unsubscribe,
+         name="email_unsubscribe"),
     path("<store:store_slug>account/", views.account, name="account"),
     path("<store:store_slug>account/login/", views.account_login, name="account_login"),
     path("<store:store_slug>account/signup/", views.account_signup, name="account_signup"),

@@ -21,12 +21,14 @@ from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.customers.identity import STEAM_GAMES, identity_label
 from shopkeep.customers.models import Customer
 from shopkeep.customers.services import CustomerInput, customer_get_or_create
+from shopkeep.notifications.services import email_settings
 from shopkeep.orders.models import Order
 from shopkeep.orders.services import Line, order_quote
 from shopkeep.payments.flows import checkout_start, order_create, subscription_cancel
 from shopkeep.payments.selectors import GATEWAY_LABELS, checkout_gateways, payment_page_origins
 from shopkeep.payments.upgrades import customer_by_email, upgrades_for
 from shopkeep.promotions.pricing import Quote
+from shopkeep.signin.config import signin_form_origins
 from shopkeep.storefront import basket
 from shopkeep.storefront.forms import (
     AddToBasketForm,
@@ -231,11 +233,15 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
         messages.info(request, "Your basket is empty.")
         return redirect("storefront:home", store_slug=store.slug)
     signin = checkout_signin(request, store, [line.product for line in lines])
+    signed_in = _customer(request, store)
     form = CheckoutForm(request.POST or None, player_label=identity_label(store.game),
+                        initial={"email": signed_in.email, "name": signed_in.name,
+                                 "player_name": signed_in.player_name} if signed_in else None,
                         steam_id=signin.verified.get("steam", {}).get("id", "")
                         if store.game in STEAM_GAMES else "",
                         gateways=[(g, GATEWAY_LABELS.get(g, g))
-                                  for g in checkout_gateways(store=store)])
+                                  for g in checkout_gateways(store=store)],
+                        basket_reminders=email_settings(store).abandoned_basket)
     widgets = shop_for(request, store).look.widgets
     if not (widgets["recent_purchases"] or widgets["top_customer"]):
         del form.fields["show_in_widgets"]  # nothing would show the buyer: do not ask
@@ -261,6 +267,7 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
                 vat_number=data.get("vat_number", ""),
                 creator_code=data.get("creator_code", ""),
                 show_in_widgets=bool(data.get("show_in_widgets")),
+                basket_reminder=bool(data.get("basket_reminder")),
                 gateway=data.get("gateway", ""),
                 buyer_ip=request.META.get("REMOTE_ADDR", ""))
         except ServiceError as exc:
@@ -270,7 +277,6 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
             form.add_error(field if field in form.fields else None, exc.message)
         else:
             basket.clear(request, store)
-            signed_in = _customer(request, store)
             if signed_in is not None and signed_in.pk == order.customer_id:
                 link_pending(request, store, signed_in)
             return _pay(request, order)
@@ -285,10 +291,13 @@ def checkout(request: HttpRequest, store_slug: str) -> HttpResponse:
         status=400 if form.errors else 200))
 
 
-def _payment_form_action(store: Store, response: HttpResponse) -> HttpResponse:
-    """The page's forms lead to the payment provider's hosted page through a redirect, which
-    browsers check against this page's ``form-action``: name the providers, nothing else."""
-    origins = payment_page_origins(store=store)
+def _payment_form_action(store: Store, response: HttpResponse, *,
+                         payment: bool = True) -> HttpResponse:
+    """The page's forms lead to the payment provider's hosted page, or to Discord's or Steam's
+    sign-in, through a redirect, which browsers check against this page's ``form-action``:
+    name the providers, nothing else."""
+    origins = [*(payment_page_origins(store=store) if payment else []),
+               *signin_form_origins(store)]
     if origins:
         policy = DEFAULT_CSP.replace("form-action 'self'",
                                      "form-action 'self' " + " ".join(origins))
@@ -397,7 +406,8 @@ def account_login(request: HttpRequest, store_slug: str) -> HttpResponse:
         return _render(request, store, "login_sent.html", {"email": email})
     signin = checkout_signin(request, store, [])
     signin.next = reverse("storefront:account", args=[store.slug])
-    return _render(request, store, "login.html", {"form": form, "signin": signin})
+    return _payment_form_action(store, _render(request, store, "login.html", {
+        "form": form, "signin": signin}), payment=False)
 
 
 def account_signup(request: HttpRequest, store_slug: str) -> HttpResponse:
@@ -448,11 +458,11 @@ def account(request: HttpRequest, store_slug: str) -> HttpResponse:
     customer = _customer(request, store)
     if customer is None:
         return redirect("storefront:account_login", store_slug=store.slug)
-    return _render(request, store, "account.html", {
+    return _payment_form_action(store, _render(request, store, "account.html", {
         "signin": checkout_signin(request, store, []),
         "orders": customer.orders.filter(store=store).prefetch_related("items")[:100],
         "subscriptions": customer.subscriptions.filter(store=store).select_related("product"),
-    })
+    }), payment=False)
 
 
 @require_POST

@@ -40,7 +40,13 @@ from shopkeep.storefront.signin_session import (
     remember_identities,
     verified_identities,
 )
-from shopkeep.storefront.views import _customer, _render, _session_key, _store
+from shopkeep.storefront.views import (
+    _customer,
+    _payment_form_action,
+    _render,
+    _session_key,
+    _store,
+)
 from shopkeep.stores.models import Store
 from shopkeep.themes.public_urls import shop_absolute_url
 
@@ -89,8 +95,8 @@ def signin_start(request: HttpRequest, store_slug: str, provider: str) -> HttpRe
                        "store.")
         return redirect(next_path)
     if request.method == "GET":
-        return _render(request, store, "signin_start.html", {
-            "provider": provider, "label": LABELS[provider], "next": next_path})
+        return _payment_form_action(store, _render(request, store, "signin_start.html", {
+            "provider": provider, "label": LABELS[provider], "next": next_path}), payment=False)
     binding = _binding(request, store)
     finish_url = shop_absolute_url(
         request, reverse("storefront:signin_finish", args=[store.slug, provider]))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils import timezone
 
@@ -75,6 +77,11 @@ class Renewal(models.Model):
     period_end = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
+    # Tax on this renewal at the rates of the day it renewed (subscriptions/services.py).
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("0"))
+    tax_inclusive = models.BooleanField(default=True)
+    tax_country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from shopkeep.core.errors import Conflict
-from shopkeep.core.money import from_minor
+from shopkeep.core.errors import Conflict, ServiceError
+from shopkeep.core.money import from_minor, quantize
 from shopkeep.core.text import clean_line
 from shopkeep.events.services import emit
 from shopkeep.orders.models import Order
+from shopkeep.orders.tax import TaxResult, tax_compute
 from shopkeep.payments.gateways.base import Notice, SubscriptionState
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
@@ -87,6 +89,31 @@ def subscription_start(*, order: Order, notice: Notice) -> Subscription | None:
     return sub
 
 
+def renewal_tax(*, sub: Subscription, amount: Decimal) -> TaxResult:
+    """The tax in a renewal's charge, at the store's rates on the day it renews (a rate the
+    owner changed applies from the next renewal on; earlier periods keep theirs). The place is
+    the first order's: its tax country, else its billing country, with its VAT number (a
+    reverse charge still applies). The charge is what the gateway took, so the tax is the part
+    of it that is tax, whether the store's prices include tax or not."""
+    order = sub.order
+    country = (order.tax_country or (order.billing_address or {}).get("country")
+               or order.customer_country)
+    try:
+        result = tax_compute(store=sub.store, amount=amount, country=country,
+                             region=order.tax_region or (order.billing_address or {}).get(
+                                 "state", ""), vat_number=order.vat_number)
+    except ServiceError:
+        result = tax_compute(store=sub.store, amount=amount, country=country)
+    if result.rate and not result.inclusive:
+        # The gateway charged a gross amount: the tax is its share at today's rate.
+        share = quantize(amount - amount * Decimal("100") / (Decimal("100") + result.rate),
+                         sub.currency)
+        result = TaxResult(tax=share, total=amount, rate=result.rate, inclusive=False,
+                           country=result.country, region=result.region, label=result.label,
+                           reverse_charge=result.reverse_charge, vat_number=result.vat_number)
+    return result
+
+
 @transaction.atomic
 def subscription_renewed(*, store: Store, gateway: str, subscription_id: str,
                          period_start: datetime, period_end: datetime,
@@ -104,8 +131,11 @@ def subscription_renewed(*, store: Store, gateway: str, subscription_id: str,
     sub.attempt_count, sub.next_retry_at = 0, None
     sub.updated_at = timezone.now()
     sub.save()
+    taxed = renewal_tax(sub=sub, amount=amount)
     Renewal.objects.create(store=sub.store, subscription=sub, succeeded=True, amount=amount,
-                           period_start=period_start, period_end=period_end)
+                           period_start=period_start, period_end=period_end, tax=taxed.tax,
+                           tax_rate=taxed.rate, tax_inclusive=taxed.inclusive,
+                           tax_country=taxed.country if taxed.rate else "")
     emit(store=sub.store, event_type="subscription.renewed",
          data=payloads.renewed_data(sub, renewed_at=renewed_at))
     audit_record(store=sub.store, actor=Actor.system(gateway), action="subscription.renewed",

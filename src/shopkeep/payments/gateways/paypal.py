@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core import signing
@@ -393,9 +393,9 @@ class PayPalGateway:
     def refund(self, *, payment_id: str, amount_minor: int, currency: str, reason: str,
                idempotency_key: str) -> RefundResult:
         if payment_id.startswith("I-"):
-            raise GatewayError("refund_in_paypal", "Shopkeep cannot refund PayPal subscription "
-                               "payments yet: refund it in PayPal's dashboard (Activity > the "
-                               "payment > Refund).")
+            return self._refund_subscription_payment(
+                subscription_id=payment_id, amount_minor=amount_minor, currency=currency,
+                idempotency_key=idempotency_key)
         body = {"amount": _money(amount_minor, currency), "custom_id": idempotency_key[:127]}
         if reason:
             body["note_to_payer"] = reason[:255]
@@ -403,10 +403,43 @@ class PayPalGateway:
                                json=body, request_id=idempotency_key)
         return _refund_result(refund)
 
+    def _refund_subscription_payment(self, *, subscription_id: str, amount_minor: int,
+                                     currency: str, idempotency_key: str) -> RefundResult:
+        """A subscription order is known by its subscription; what it paid is the first
+        completed sale in the subscription's transactions (v1 sale refund, PayPal's only
+        refund for subscription payments)."""
+        api = self.api
+        sub = api.call("GET", f"/v1/billing/subscriptions/{subscription_id}")
+        start = parse_time(sub.get("start_time")) or parse_time(sub.get("create_time"))
+        if start is None:
+            raise GatewayError("nothing_to_refund", "PayPal shows no start for this "
+                               "subscription, so there is no payment to refund.")
+        listing = api.call("GET", f"/v1/billing/subscriptions/{subscription_id}/transactions",
+                           params={"start_time": (start - timedelta(days=1)).strftime(
+                               "%Y-%m-%dT%H:%M:%SZ"),
+                               "end_time": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")})
+        sales = sorted((t for t in listing.get("transactions") or []
+                        if t.get("status") in ("COMPLETED", "PARTIALLY_REFUNDED")),
+                       key=lambda t: str(t.get("time") or ""))
+        if not sales:
+            raise GatewayError("nothing_to_refund", "Nothing was charged for this subscription "
+                               "yet (a free trial), so there is nothing to refund.")
+        refund = api.call("POST", f"/v1/payments/sale/{sales[0]['id']}/refund", json={
+            "amount": {"total": money_str(from_minor(amount_minor, currency), currency),
+                       "currency": currency},
+            "invoice_number": idempotency_key[:127]}, request_id=idempotency_key)
+        state = str(refund.get("state") or "")
+        if state == "failed":
+            raise GatewayError("refund_failed", "PayPal could not refund this payment.")
+        return RefundResult(refund_id=str(refund.get("id") or ""),
+                            status="succeeded" if state == "completed" else "pending")
+
     def refund_lookup(self, *, payment_id: str, idempotency_key: str) -> RefundResult | None:
         """Our refund is the one carrying our key as its ``custom_id``, listed on the PayPal
         order the capture belongs to (PayPal has no search by request id)."""
         if payment_id.startswith("I-"):
+            # No search for sale refunds: executing again with the same PayPal-Request-Id
+            # gets the refund made earlier back instead of a second one.
             return None
         api = self.api
         capture = api.call("GET", f"/v2/payments/captures/{payment_id}")
