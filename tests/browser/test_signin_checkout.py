@@ -76,3 +76,40 @@ def test_a_buyer_signs_in_with_discord_and_steam_at_checkout(live_server, page, 
     assert (order.player_discord_id, order.player_steam_id) == (discord.user["id"],
                                                                 steam.steam_id)
     assert not page.csp_violations
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
+def test_settings_sign_in_and_my_purchases_fit(live_server, page, fakes, screenshot_dir,
+                                               width, height):
+    from tests.factories import PASSWORD, owner_of
+
+    page.set_viewport_size({"width": width, "height": height})
+    store = make_shop(slug="shop", name="Block Party")
+    base = live_server.url
+    page.goto(f"{base}/s/shop/account/login/")
+    assert page.locator("button:has-text('Sign in with Steam')").count() == 1
+    page.click("button:has-text('Sign in with Steam')")
+    page.wait_for_url(re.compile(r"/s/shop/account/login/$|/s/shop/account/$"))
+    assert "linked" in page.inner_text("main")  # no e-mail from Steam: link it by e-mail
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(screenshot_dir / f"signin-login-{width}.png"), full_page=True)
+
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", owner_of(store).email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/dashboard/"))
+    page.goto(f"{base}/dashboard/shop/settings/sign-in/")
+    page.fill("input[name=discord_client_id]", "12ab")
+    page.fill("input[name=discord_client_secret]", "store-own-secret")
+    page.click("button:has-text('Save')")
+    assert "17 to 20 digits" in page.inner_text("main")
+    page.fill("input[name=discord_client_id]", "999988887777666655")
+    page.fill("input[name=discord_client_secret]", "store-own-secret")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("text=Sign-in settings saved")
+    assert "your application 999988887777666655" in page.inner_text("[data-testid=discord-state]")
+    assert "store-own-secret" not in page.content()
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(screenshot_dir / f"signin-settings-{width}.png"), full_page=True)
+    assert not page.csp_violations
