@@ -14,7 +14,10 @@ def test_demo_creates_a_store_whose_printed_owner_can_sign_in(capsys):
     email, _slash, password = out.split("Owner login:")[1].split()[:3]
     user = authenticate(email=email, password=password)
     assert user is not None
-    assert Membership.objects.get(user=user).role == Role.OWNER
+    assert Membership.objects.get(user=user, store__slug="demo").role == Role.OWNER
+    # The second demo store (on the Free plan, beside Demo Craft on Growth).
+    assert Membership.objects.get(user=user, store__slug="demo-survival").role == Role.OWNER
+    assert "Plans:" in out
     assert Store.objects.get(slug="demo").name == "Demo Craft"
     kit = Product.objects.get(store__slug="demo", slug="diamond-kit")
     assert kit.delivery_actions.get(trigger="purchase").require_online

@@ -135,6 +135,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  Staff login:  {result['staff_email']}  /  {result['staff_password']}")
     print(f"  Try at checkout: coupon {result['coupon_code']}, gift card "
           f"{result['gift_card_code']} ({result['gift_card_balance']})")
+    print(f"  Plans:        {result['plans']}")
     from shopkeep.demo_agent import CONTROL_PORT, demo_agent_dir, demo_agent_prepare_for_demo
 
     if demo_agent_prepare_for_demo():

@@ -18,6 +18,7 @@ from shopkeep.catalog.services import (
     product_create,
 )
 from shopkeep.core.absolute import absolute_url
+from shopkeep.platform.plans import seed_demo_plans
 from shopkeep.promotions.demo import seed_demo_promotions
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Membership, Role, Store
@@ -28,6 +29,8 @@ from shopkeep.themes.demo import seed_demo_storefront
 DEMO_OWNER = "owner@demo.shopkeep.test"
 DEMO_STAFF = "staff@demo.shopkeep.test"
 DEMO_SLUG = "demo"
+# A second store on the Free plan, beside the first on Growth (issue 19).
+DEMO_SECOND_SLUG = "demo-survival"
 
 
 def _ensure_user(email: str, *, is_staff: bool) -> tuple[User, str]:
@@ -60,6 +63,10 @@ def demo_seed() -> dict[str, str]:
     seed_demo_tickets(store=store, owner=owner)
     seed_demo_storefront(store=store, actor=Actor.for_user(owner))
     promotions = seed_demo_promotions(store=store, actor=Actor.for_user(owner))
+    second = Store.objects.filter(slug=DEMO_SECOND_SLUG).first() or store_create(
+        owner=owner, name="Demo Survival", slug=DEMO_SECOND_SLUG, currency="EUR",
+        time_zone="Europe/Berlin")
+    seed_demo_plans(stores=[store, second])
     return {
         **promotions,
         "storefront_url": absolute_url(reverse("storefront:home", args=[store.slug])),
@@ -68,6 +75,7 @@ def demo_seed() -> dict[str, str]:
         "owner_password": owner_password,
         "staff_email": DEMO_STAFF,
         "staff_password": staff_password,
+        "plans": "Demo Craft on Growth, Demo Survival on Free (staff console > Plans)",
     }
 
 

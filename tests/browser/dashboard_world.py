@@ -216,8 +216,16 @@ def kwarg_values(*, dashboard: bool, view_name: str) -> dict[str, Callable[[Stor
         "fmt": lambda s: None,
         "page_id": _store_page,
         "incident_id": lambda s: _incident_pk(),
-        "reply_id": lambda s: _canned_pk(),  # storefront Markdown pages; the demo has none yet
+        "reply_id": lambda s: _canned_pk(),
+        "plan_id": lambda s: _plan_pk(),  # storefront Markdown pages; the demo has none yet
     }
+
+
+def _plan_pk():
+    from shopkeep.stores.models import BillingPlan
+
+    row = BillingPlan.objects.order_by("pk").first()
+    return row.pk if row else None
 
 
 def _canned_pk():

@@ -372,3 +372,25 @@ def test_a_product_cannot_be_put_into_another_stores_category(outsider, store, c
                    400, "invalid_category")
     assert error["field"] == "category_id"
     assert not Product.objects.filter(category=category).exists()
+
+
+def test_products_list_their_cover_and_gallery_pictures_in_order(reader, store, actor,
+                                                                 product):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shopkeep.catalog.gallery import gallery_image_add, gallery_image_move
+    from tests.images import PNG
+
+    assert reader.get(f"/products/{product.pk}").json()["images"] == []
+    first = gallery_image_add(store=store, actor=actor, product=product,
+                              image=SimpleUploadedFile("a.png", PNG), alt_text="Blade")
+    gallery_image_add(store=store, actor=actor, product=product,
+                      image=SimpleUploadedFile("b.png", PNG), alt_text="Hilt")
+    gallery_image_move(store=store, actor=actor, product=product, image_id=first.pk,
+                       direction="down")
+    images = reader.get(f"/products/{product.pk}").json()["images"]
+    assert [(i["alt_text"], i["position"]) for i in images] == [("Hilt", 1), ("Blade", 2)]
+    assert all(i["url"].startswith("http") and "/media/product-images/" in i["url"]
+               for i in images)
+    listed = reader.get("/products").json()["items"]
+    assert [i["alt_text"] for i in listed[0]["images"]] == ["Hilt", "Blade"]

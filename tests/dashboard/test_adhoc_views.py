@@ -219,3 +219,28 @@ def test_outsider_gets_404_everywhere_and_changes_nothing(as_outsider, shop, cus
                                    args=[mine, customer.pk])).status_code == 404
     assert as_outsider.post(reverse("dashboard:ban_lift", args=[mine, ban.pk])).status_code == 404
     assert _state() == before
+
+
+def test_run_a_command_from_the_server_page_is_audited_with_its_reason(as_owner, shop, server):
+    response = as_owner.post(reverse("dashboard:server_manual_command",
+                                     args=[shop.slug, server.pk]),
+                             {"command": "say Restart in 5 minutes", "reason": "maintenance"})
+    command = Cmd.objects.get()
+    assert response.status_code == 302 and command.origin == "manual"
+    assert command.customer_id is None and command.order_id is None
+    entry = AuditLog.objects.get(action="server.manual_command")
+    assert entry.details["reason"] == "maintenance"
+
+
+def test_run_a_command_without_a_reason_queues_nothing(as_owner, shop, server):
+    as_owner.post(reverse("dashboard:server_manual_command", args=[shop.slug, server.pk]),
+                  {"command": "say hi", "reason": ""})
+    assert not Cmd.objects.exists()
+
+
+def test_outsider_cannot_run_a_command_on_the_server(as_outsider, shop, server):
+    before = _state()
+    assert as_outsider.post(reverse("dashboard:server_manual_command",
+                                    args=[shop.slug, server.pk]),
+                            {"command": "op me", "reason": "x"}).status_code == 404
+    assert _state() == before

@@ -49,6 +49,7 @@ class FakeDiscord:
         self.remaining_per_bucket = 5
         self.reset_after = 0.01
         self.buckets: dict[str, int] = {}
+        self.followups: list[dict] = []  # follow-up messages to interactions
         self.commands_scope = True  # the bot was invited with applications.commands
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -168,6 +169,14 @@ class FakeDiscord:
                 del self.script[index]
                 return status, answer, {**extra} if status == 429 else {
                     **self._bucket_headers(bucket_hash), **extra}
+        m = re.fullmatch(r"/webhooks/(\d+)/([A-Za-z0-9_.\-]+)", path)
+        if m and method == "POST":
+            # Interaction webhooks are authenticated by their token, not the bot's.
+            if m.group(1) != self.application_id or m.group(2) != "interaction-token":
+                return 404, {"message": "Unknown Webhook", "code": 10015}, {}
+            self.followups.append(body)
+            return 200, {"id": snowflake(), "content": body.get("content"),
+                         "flags": body.get("flags", 0)}, self._bucket_headers(bucket_hash)
         if headers.get("Authorization") != f"Bot {self.token}":
             return 401, {"message": "401: Unauthorized", "code": 0}, {}
         rl = self._bucket_headers(bucket_hash)

@@ -201,3 +201,31 @@ def test_a_checkout_account_that_never_joined_can_hand_the_role_to_the_account_t
     assert text.startswith("Assigning VIP")
     world.deliver()
     assert world.fake.roles_of(world.guild["id"], BUYER) == [world.vip]
+
+
+def test_after_claim_the_buyer_is_told_what_became_of_each_role(
+        world, django_capture_on_commit_callbacks):
+    order = buy(world, django_capture_on_commit_callbacks)
+    world.deliver()  # not in the server yet
+    world.fake.join(world.guild["id"], BUYER)
+    content(world.interact(world.fake.claim_payload(world.guild["id"], BUYER)))
+    assert world.fake.followups == []
+    world.deliver()
+    (message,) = world.fake.followups
+    assert message["content"] == "VIP: assigned. Enjoy!"
+    assert message["flags"] == 64 and message["allowed_mentions"] == {"parse": []}
+    world.deliver()
+    assert len(world.fake.followups) == 1  # told once
+    assert discord_commands(order)[0].status == "completed"
+
+
+def test_a_claim_whose_role_fails_says_why_in_the_follow_up(
+        world, django_capture_on_commit_callbacks):
+    buy(world, django_capture_on_commit_callbacks)
+    world.deliver()
+    world.fake.join(world.guild["id"], BUYER)
+    world.fake.guilds[world.guild["id"]]["roles"][world.vip]["position"] = 50  # above the bot
+    content(world.interact(world.fake.claim_payload(world.guild["id"], BUYER)))
+    world.deliver()
+    (message,) = world.fake.followups
+    assert message["content"].startswith("VIP: not assigned. The bot needs Manage Roles")

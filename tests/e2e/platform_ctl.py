@@ -11,6 +11,8 @@ Prints one JSON document.
     python -m tests.e2e.platform_ctl poison --command ID --player 'Steve;op Steve'
     python -m tests.e2e.platform_ctl rotate --what store|server --server ID
     python -m tests.e2e.platform_ctl status
+    python -m tests.e2e.platform_ctl webhook --url http://127.0.0.1:PORT/hook
+    python -m tests.e2e.platform_ctl deliveries
 """
 
 from __future__ import annotations
@@ -164,6 +166,26 @@ def cmd_status(args: argparse.Namespace) -> dict:
     return {"commands": commands, "orders": orders, "events": events}
 
 
+def cmd_webhook(args: argparse.Namespace) -> dict:
+    """An endpoint for every event of the (only) store, created as its owner would."""
+    from shopkeep.stores.audit import Actor
+    from shopkeep.stores.models import Membership
+    from shopkeep.webhooks.services import endpoint_create
+
+    member = Membership.objects.select_related("store", "user").order_by("id").first()
+    endpoint = endpoint_create(store=member.store, actor=Actor.for_user(member.user),
+                               url=args.url, events=[], all_events=True)
+    return {"endpoint": endpoint.pk}
+
+
+def cmd_deliveries(args: argparse.Namespace) -> dict:
+    from shopkeep.events.models import Event
+    from shopkeep.webhooks.models import WebhookDelivery
+
+    return {"events": Event.objects.count(),
+            "deliveries": {d.public_id: d.status for d in WebhookDelivery.objects.all()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="platform_ctl")
     sub = parser.add_subparsers(dest="op", required=True)
@@ -185,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     rotate.add_argument("--server", type=int, required=True)
     rotate.set_defaults(func=cmd_rotate)
     sub.add_parser("status").set_defaults(func=cmd_status)
+    webhook = sub.add_parser("webhook")
+    webhook.add_argument("--url", required=True)
+    webhook.set_defaults(func=cmd_webhook)
+    sub.add_parser("deliveries").set_defaults(func=cmd_deliveries)
     args = parser.parse_args(argv)
     _django()
     from shopkeep.core.errors import ServiceError

@@ -278,3 +278,44 @@ def test_live_paypal_is_not_offered_in_test_mode(fake_paypal):
     shop = make_shop()
     connect_paypal(shop, fake_paypal, mode="live")
     assert checkout_gateways(store=shop) == ["sandbox"]
+
+
+def test_headless_checkout_can_choose_paypal_and_get_its_approve_link(client, fake_paypal,
+                                                                      fake_stripe, store):
+    from tests.factories import make_token
+
+    connect(store, fake_stripe)
+    product = make_product(store)
+    _, token = make_token(store, scopes=["orders:write"])
+    body = {"items": [{"product_id": product.pk, "quantity": 1}],
+            "customer": {"email": "p@example.com", "player_name": "Steve"},
+            "gateway": "paypal", "success_url": "https://game.example.com/thanks",
+            "cancel_url": "https://game.example.com/basket"}
+    response = client.post("/api/v1/orders", body, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 201, response.content
+    order = Order.objects.get()
+    assert order.payment_gateway == "paypal"
+    assert response.json()["checkout_url"] == (
+        f"{fake_paypal.url}/checkoutnow?token={order.gateway_session_id}")
+    fake_paypal.approve(order.gateway_session_id)
+    back = client.get(_path(_return_url(fake_paypal, order)) + f"&token={order.gateway_session_id}")
+    assert back["Location"] == "https://game.example.com/thanks"
+    order.refresh_from_db()
+    assert order.payment_status == "paid"
+
+
+def test_headless_checkout_with_a_gateway_not_offered_is_refused(client, store):
+    from tests.factories import make_token
+
+    product = make_product(store)
+    _, token = make_token(store, scopes=["orders:write"])
+    response = client.post("/api/v1/orders", {
+        "items": [{"product_id": product.pk, "quantity": 1}],
+        "customer": {"email": "p@example.com", "player_name": "Steve"}, "gateway": "stripe",
+        "success_url": "https://game.example.com/thanks",
+        "cancel_url": "https://game.example.com/basket"}, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "gateway_unavailable"
+    assert not Order.objects.exists()

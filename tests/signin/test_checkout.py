@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from shopkeep.core.errors import ServiceError
 from shopkeep.customers.models import Customer
@@ -172,3 +174,20 @@ def test_a_product_giving_a_discord_role_needs_discord_at_the_storefront(client,
     assert response.status_code == 400
     assert b"Role needs you to sign in with Discord" in response.content
     assert not Order.objects.exists()
+
+
+def test_an_owner_edit_of_a_linked_id_unlinks_it(client, store):
+    from shopkeep.customers.services import customer_update
+
+    customer = Customer.objects.create(store=store, email="me@example.com", referral_code="M2",
+                                       player_name="Steve", discord_id=DISCORD_ID,
+                                       discord_linked_at="2026-01-01T00:00:00Z")
+    owner = Client()
+    owner.force_login(owner_of(store))
+    page = owner.get(reverse("dashboard:customer_detail", args=[store.slug, customer.pk]))
+    assert b"signed in with Discord" in page.content
+    customer_update(store=store, actor=Actor.for_user(owner_of(store)), customer=customer,
+                    data=CustomerInput(email="me@example.com", player_name="Steve",
+                                       discord_id="222222222222222222"))
+    customer.refresh_from_db()
+    assert customer.discord_id == "222222222222222222" and customer.discord_linked_at is None

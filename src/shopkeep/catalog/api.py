@@ -4,12 +4,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shopkeep.catalog import selectors, services
 from shopkeep.catalog.models import Category, DeliveryAction, Product
 from shopkeep.catalog.placeholders import PLACEHOLDERS
+from shopkeep.core.absolute import absolute_url
 from shopkeep.core.money import money_str
 from shopkeep.core.pagination import PagePagination
 from shopkeep.core.tenancy import get_for_store
@@ -74,6 +76,17 @@ class ProductIn(Schema):
                                         "before checkout.")
 
 
+class PictureOut(Schema):
+    url: str
+    alt_text: str
+    position: int = Field(description="0 for the cover, then the gallery's order from 1")
+
+
+def _picture_url(field) -> str:
+    name = (getattr(field, "name", "") or "").rsplit("/", 1)[-1]
+    return absolute_url(reverse("product_image", args=[name]))
+
+
 class ProductOut(Schema):
     id: int
     name: str
@@ -94,8 +107,17 @@ class ProductOut(Schema):
     requires_steam_signin: bool
     required_signins: list[str] = Field(description="Sign-ins checkout asks for: the two "
                                         "flags above and what the delivery actions need.")
+    images: list[PictureOut] = Field(description="The cover, then the gallery pictures in "
+                                     "the owner's order (upload them in the dashboard).")
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_images(obj: Product) -> list[dict]:
+        cover = ([{"url": _picture_url(obj.image), "alt_text": obj.name, "position": 0}]
+                 if obj.image else [])
+        return cover + [{"url": _picture_url(p.image), "alt_text": p.alt_text,
+                         "position": p.position} for p in obj.gallery.all()]
 
     @staticmethod
     def resolve_price(obj: Product) -> str:
@@ -160,7 +182,8 @@ def category_delete(request: HttpRequest, category_id: int):
 @router.get("/products", response=list[ProductOut], auth=scope("products:read"))
 @paginate(PagePagination)
 def product_list(request: HttpRequest, active: bool | None = None, category_id: int | None = None):
-    return selectors.products(store=request.store, active=active, category_id=category_id)
+    return selectors.products(store=request.store, active=active,
+                              category_id=category_id).prefetch_related("gallery")
 
 
 @router.post("/products", response={201: ProductOut}, auth=scope("products:write"))

@@ -99,6 +99,8 @@ urlpatterns = [
     path("<slug:store_slug>/servers/", views_servers.server_list, name="servers"),
     path("<slug:store_slug>/servers/test-command/", views_commands.test_command,
          name="test_command"),
+    path("<slug:store_slug>/servers/<int:server_id>/run-command/",
+         views_commands.server_manual_command, name="server_manual_command"),
     path("<slug:store_slug>/commands/<int:command_id>/", views_commands.adhoc_command,
          name="adhoc_command"),
     path("<slug:store_slug>/commands/<int:command_id>/live/", views_commands.adhoc_command_live,

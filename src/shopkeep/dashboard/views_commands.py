@@ -94,6 +94,25 @@ def test_command(request: HttpRequest) -> HttpResponse:
         status=400 if request.method == "POST" else 200)
 
 
+@require_POST
+@store_view(Perm.SERVERS_MANAGE)
+def server_manual_command(request: HttpRequest, server_id: int) -> HttpResponse:
+    """"Run a command" on the server page: audited with a reason, through the queue."""
+    store = request.store
+    server = get_for_store(GameServer.objects.alive(), store, pk=server_id)
+    try:
+        command = adhoc.server_command_send(
+            store=store, actor=Actor.for_user(request.user), server=server,
+            command=request.POST.get("command", ""), reason=request.POST.get("reason", ""),
+            player_name=request.POST.get("player_name", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard:server_detail", store_slug=store.slug, server_id=server.pk)
+    messages.success(request, f"Command #{command.pk} queued on {server.name}; the agent runs "
+                     "it at its next poll.")
+    return redirect("dashboard:adhoc_command", store_slug=store.slug, command_id=command.pk)
+
+
 @store_view(Perm.SERVERS_MANAGE)
 def adhoc_command(request: HttpRequest, command_id: int) -> HttpResponse:
     command = selectors.adhoc_command(store=request.store, command_id=command_id)

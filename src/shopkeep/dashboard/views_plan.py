@@ -11,8 +11,10 @@ from django.views.decorators.http import require_POST
 
 from shopkeep.catalog.models import Product
 from shopkeep.core.errors import ServiceError
+from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.dashboard.access import store_view
 from shopkeep.delivery.models import GameServer
+from shopkeep.payments.selectors import STRIPE_CHECKOUT_ORIGIN
 from shopkeep.platform import billing
 from shopkeep.platform.models import PlatformInvoice
 from shopkeep.stores.audit import Actor
@@ -20,6 +22,8 @@ from shopkeep.stores.limits import billing_on, downgrade_problems, plan_of, plan
 from shopkeep.stores.models import BillingPlan, Membership, Store
 from shopkeep.stores.permissions import Perm
 from shopkeep.webhooks.models import WebhookEndpoint
+
+PORTAL_ORIGIN = "https://billing.stripe.com"
 
 
 class BillingEmailForm(forms.Form):
@@ -50,12 +54,17 @@ def plan(request: HttpRequest) -> HttpResponse:
     for option in plans:
         option.problems = downgrade_problems(counts, option)
     account = billing.billing_of(store)
-    return render(request, "dashboard/plan.html", {
+    response = render(request, "dashboard/plan.html", {
         "tab": "plan", "enabled": billing_on(), "current": current, "account": account,
         "usage": plan_usage(counts, current), "plans": plans,
         "invoices": PlatformInvoice.objects.filter(store=store)[:24],
         "email_form": BillingEmailForm(initial={"billing_email": account.billing_email}),
     })
+    # Browsers hold the redirect after a form POST to this page's form-action: Checkout
+    # and the customer portal are Stripe's origins, and only those are added.
+    response["Content-Security-Policy"] = DEFAULT_CSP.replace(
+        "form-action 'self'", f"form-action 'self' {STRIPE_CHECKOUT_ORIGIN} {PORTAL_ORIGIN}")
+    return response
 
 
 def _done(request: HttpRequest) -> HttpResponse:

@@ -126,6 +126,30 @@ def command_send_test(*, store: Store, actor: Actor, server: GameServer, command
     return created
 
 
+@transaction.atomic
+def server_command_send(*, store: Store, actor: Actor, server: GameServer, command: str,
+                        reason: str, player_name: str = "") -> DeliveryCommand:
+    """An ad-hoc command on a server from its page (a broadcast, a whitelist fix): through
+    the queue and the agent, audited with the reason; not a test, no customer."""
+    require_permission(store, actor, Perm.SERVERS_MANAGE)
+    server = _live_server(store, server)
+    template, reason = _clean_command(command), _clean_reason(reason)
+    who = (identity_clean(server.game, player_name=player_name) if (player_name or "").strip()
+           else PlayerIdentity(game=server.game, player_name="", uuid="", steam_id="",
+                               discord_id=""))
+    if "{player}" in template and not who.player_name:
+        raise ServiceError("player_required", "The command uses {player}: name the player.",
+                           field="player_name")
+    values = _values(store, who, order_number="MANUAL", product=None)
+    created = _create(store=store, server=server, origin=Origin.MANUAL, template=template,
+                      values=values, who=who, require_online=False, actor=actor,
+                      reason=reason)
+    queue.bump_servers([server.pk])
+    audit_record(store=store, actor=actor, action="server.manual_command", obj=server,
+                 details={"command": template, "reason": reason, "command_id": created.pk})
+    return created
+
+
 def _customer_identity(store: Store, customer: Customer) -> PlayerIdentity:
     who = PlayerIdentity(game=store.game, player_name=customer.player_name,
                          uuid=customer.minecraft_uuid, steam_id=customer.steam_id,

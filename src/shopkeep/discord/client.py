@@ -15,6 +15,7 @@ requests go through plain httpx with timeouts rather than the SSRF-guarded clien
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -168,6 +169,13 @@ class DiscordClient:
         # POST upserts by name: registering twice keeps one command.
         return self._call("POST", _commands(application_id, guild_id), json=command,
                           route="/applications/{a}/guilds/{g}/commands", major=guild_id)
+
+    def followup(self, application_id: str, interaction_token: str, message: dict) -> dict:
+        """A follow-up message to an interaction (its token authenticates it)."""
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,500}", interaction_token):
+            raise DiscordError(400, 50027, "Invalid interaction token")
+        return self._call("POST", f"/webhooks/{_id(application_id)}/{interaction_token}",
+                          json=message, route="/webhooks/{a}/{t}", major=interaction_token)
 
     # -- transport ----------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from shopkeep.delivery.models import DeliveryCommand, DeliveryLog
 from shopkeep.delivery.services import agent_key_for
 from shopkeep.discord import errors
 from shopkeep.discord.client import DiscordClient, DiscordError, RateLimited, Unreachable
-from shopkeep.discord.models import DiscordSettings
+from shopkeep.discord.models import ClaimFollowup, DiscordSettings
 from shopkeep.orders.models import Order
 from shopkeep.payments.sealed import SealError, unseal
 
@@ -82,6 +82,7 @@ def deliver_due(*, now: datetime | None = None, sleep=None, limit: int = BATCH) 
         for bot in bots.values():
             if bot is not None:
                 bot.client.close()
+    followups_send(now=timezone.now(), sleep=sleep)
     return len(commands)
 
 
@@ -207,3 +208,53 @@ def _settle(command: DeliveryCommand, owner: str, outcome: errors.Outcome) -> No
         queue.refresh_order(order=order, now=now)
     elif command.status == Cmd.Status.FAILED:
         queue.announce_failure(order=order, command=command, now=now)
+
+
+# -- /claim follow-ups ------------------------------------------------------------------------
+
+FOLLOWUP_WAIT = timedelta(seconds=60)  # give retries this long before answering anyway
+FOLLOWUP_EXPIRES = timedelta(minutes=14)  # Discord's interaction tokens live 15 minutes
+
+
+def followups_send(*, now: datetime, sleep=None) -> int:
+    """Tell buyers who used /claim what became of their roles, once each."""
+    # Too late for these: the interaction token no longer works.
+    ClaimFollowup.objects.filter(sent_at__isnull=True,
+                                 created_at__lt=now - FOLLOWUP_EXPIRES).update(sent_at=now)
+    sent = 0
+    for row in ClaimFollowup.objects.filter(sent_at__isnull=True).order_by("id")[:100]:
+        commands = list(Cmd.objects.filter(pk__in=row.command_ids, store_id=row.store_id))
+        busy = [c for c in commands if c.status in (Cmd.Status.PENDING, Cmd.Status.RETRYING)]
+        if busy and now - row.created_at < FOLLOWUP_WAIT:
+            continue
+        # Marked first: a follow-up lost to a crash is better than one sent twice.
+        if not ClaimFollowup.objects.filter(pk=row.pk, sent_at__isnull=True).update(sent_at=now):
+            continue
+        bot = _bot_for(row.store_id, sleep)
+        if bot is None:
+            continue
+        try:
+            bot.client.followup(row.application_id, row.interaction_token, {
+                "content": _followup_text(bot.settings, commands), "flags": 64,
+                "allowed_mentions": {"parse": []}})
+            sent += 1
+        except (DiscordError, RateLimited, Unreachable) as exc:
+            logger.info("/claim follow-up %s not sent: %s", row.pk, exc)
+        finally:
+            bot.client.close()
+    return sent
+
+
+def _followup_text(row: DiscordSettings, commands: list[DeliveryCommand]) -> str:
+    lines = []
+    for command in commands:
+        name = row.role_name(command.discord_role_id)
+        if command.status == Cmd.Status.COMPLETED:
+            lines.append(f"{name}: assigned. Enjoy!")
+        elif command.status in (Cmd.Status.PENDING, Cmd.Status.RETRYING):
+            lines.append(f"{name}: still on its way (Discord is slow right now).")
+        elif command.status == Cmd.Status.CANCELLED:
+            lines.append(f"{name}: not assigned, the order was refunded or disputed.")
+        else:
+            lines.append(f"{name}: not assigned. {command.last_error}")
+    return "\n".join(lines)[:1900] or "Nothing to assign."

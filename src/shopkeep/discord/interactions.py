@@ -15,7 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shopkeep.discord import services
-from shopkeep.discord.models import DiscordSettings
+from shopkeep.discord.models import ClaimFollowup, DiscordSettings
 
 PING, APPLICATION_COMMAND = 1, 2
 PONG, CHANNEL_MESSAGE = 1, 4
@@ -75,4 +75,9 @@ def handle(*, row: DiscordSettings, payload: dict) -> dict:
                             discord_username=str(user.get("username") or ""),
                             order_number=options.get("order_number", ""),
                             email=options.get("email", ""))
+    token = str(payload.get("token") or "")
+    application_id = str(payload.get("application_id") or row.application_id)
+    if result.queued_ids and token and application_id.isdigit() and len(token) <= 500:
+        ClaimFollowup.objects.create(store=row.store, application_id=application_id,
+                                     interaction_token=token, command_ids=result.queued_ids)
     return ephemeral(result.text())

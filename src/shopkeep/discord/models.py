@@ -71,3 +71,22 @@ class DiscordClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} -> {self.discord_user_id}"
+
+
+class ClaimFollowup(models.Model):
+    """A /claim answered "assigning now": once the worker has tried those roles it sends the
+    buyer a second ephemeral message saying what became of each (Discord keeps an
+    interaction's token for 15 minutes)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    application_id = models.CharField(max_length=21)
+    interaction_token = models.CharField(max_length=500)
+    command_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sent_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"follow-up of /claim {self.pk}"

@@ -193,6 +193,7 @@ class ClaimResult:
     failed: list[str] = field(default_factory=list)  # "VIP: why"
     orders: list[str] = field(default_factory=list)
     refusal: str = ""
+    queued_ids: list[int] = field(default_factory=list)  # commands made due by this claim
 
     def text(self) -> str:
         if self.refusal:
@@ -277,6 +278,7 @@ def claim(*, store: Store, discord_user_id: str, discord_username: str = "",
                                   via, result)
     if woken:
         channels.wake(woken)  # after the per-order commits; enqueues only
+    result.queued_ids = [c.pk for c in woken]
     return result
 
 

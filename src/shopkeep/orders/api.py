@@ -239,6 +239,9 @@ class OrderCreateIn(Schema):
         "store's recent purchases and top supporter widgets. Ask them; never default it on.")
     buyer_ip: str = Field("", max_length=45, description="The buyer's IP address, checked "
                           "against the store's IP bans (a headless store knows it; we do not)")
+    gateway: str = Field("", max_length=32, description="stripe, paypal or sandbox: one of "
+                         "the store's checkout_gateways (GET /payments/paypal lists them); "
+                         "empty for the store's default")
     success_url: HttpUrl
     cancel_url: HttpUrl
 
@@ -287,7 +290,7 @@ def order_create_api(request: HttpRequest, payload: OrderCreateIn) -> JsonRespon
             else None, phone=payload.phone, coupon_code=payload.coupon_code,
             gift_card_code=payload.gift_card_code, vat_number=payload.vat_number,
             creator_code=payload.creator_code, buyer_ip=payload.buyer_ip,
-            show_in_widgets=payload.show_in_widgets)
+            show_in_widgets=payload.show_in_widgets, gateway=payload.gateway)
         url = checkout_start(order=order, success_url=payload.success_url,
                              cancel_url=payload.cancel_url)
         order.refresh_from_db()

@@ -177,6 +177,11 @@ class PlatformInvoice(models.Model):
     def __str__(self) -> str:
         return self.number or self.stripe_id
 
+    @property
+    def amount_due_display(self) -> str:
+        """Minor units as money (Stripe's USD/EUR-style two-decimal currencies)."""
+        return f"{self.amount_due // 100}.{self.amount_due % 100:02d} {self.currency.upper()}"
+
 
 class PlatformStripeEvent(models.Model):
     """Each platform-account webhook event is applied once (Stripe delivers at least once)."""

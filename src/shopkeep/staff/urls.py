@@ -1,12 +1,14 @@
 from django.urls import path
 
-from shopkeep.staff import views, views_ops, views_status, views_support
+from shopkeep.staff import views, views_ops, views_plans, views_status, views_support
 
 app_name = "staff"
 
 urlpatterns = [
     path("", views.store_list, name="store_list"),
     path("stores/<int:store_id>/plan/", views.store_plan, name="store_plan"),
+    path("plans/", views_plans.plans, name="plans"),
+    path("plans/<int:plan_id>/", views_plans.plans, name="plan_edit"),
     path("approvals/", views_ops.approvals, name="approvals"),
     path("approvals/<int:store_id>/", views_ops.approval_decide, name="approval_decide"),
     path("support/canned/", views_ops.canned_list, name="canned"),

@@ -75,7 +75,22 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "reply_form": _reply_form(request), "close_form": CloseForm(),
         "priorities": Priority.choices, "canned": CannedReply.objects.only("pk", "title"),
         "status_form": StatusForm(statuses=_status_choices(), initial={"status": ticket.status}),
-        "staff_users": _staff_users(), "surveys": ticket.surveys.filter(answered_at__isnull=False)})
+        "staff_users": _staff_users(), "surveys": ticket.surveys.filter(answered_at__isnull=False),
+        **_billing_context(ticket)})
+
+
+def _billing_context(ticket: Ticket) -> dict:
+    """Next to a Billing & Plans ticket: the store's plan, subscription and invoices."""
+    if ticket.category != "billing":
+        return {}
+    from shopkeep.platform.models import PlatformInvoice
+    from shopkeep.stores.limits import plan_of
+    from shopkeep.stores.models import StoreBilling
+
+    return {"billing": {
+        "plan": plan_of(ticket.store),
+        "account": StoreBilling.objects.filter(store=ticket.store).first(),
+        "invoices": list(PlatformInvoice.objects.filter(store=ticket.store)[:6])}}
 
 
 def _reply_form(request: HttpRequest) -> StaffReplyForm:

@@ -189,3 +189,12 @@ def percent(value) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.1f} %"
+
+
+@register.filter
+def event_label(event_type: str) -> str:
+    """``order.created`` -> ``Order created``; the code stays visible in a title."""
+    from django.utils.html import format_html
+
+    words = str(event_type or "").replace(".", " ").replace("_", " ").strip()
+    return format_html('<span title="{}">{}</span>', event_type, words[:1].upper() + words[1:])

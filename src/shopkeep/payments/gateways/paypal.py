@@ -152,7 +152,7 @@ class PayPalGateway:
         body = {"intent": "CAPTURE", "purchase_units": [unit], "payment_source": {"paypal": {
             "email_address": request.customer_email or None,
             "experience_context": {
-                "return_url": return_url, "cancel_url": request.cancel_url,
+                "return_url": return_url, "cancel_url": str(request.cancel_url),
                 "user_action": "PAY_NOW", "shipping_preference": "NO_SHIPPING"}}}}
         if not request.customer_email:
             del body["payment_source"]["paypal"]["email_address"]
@@ -189,7 +189,7 @@ class PayPalGateway:
     def return_url(self, reference: str, success_url: str) -> str:
         """Our endpoint PayPal sends the buyer back to; it captures, then forwards to the
         caller's success URL (signed, so the endpoint cannot be used to redirect elsewhere)."""
-        token = signing.dumps({"o": reference, "n": success_url}, salt=RETURN_SALT,
+        token = signing.dumps({"o": reference, "n": str(success_url)}, salt=RETURN_SALT,
                               compress=True)
         path = reverse("payments:paypal_return", args=[self.connection.store.public_id])
         return f"{absolute_url(path)}?r={token}"
@@ -285,7 +285,7 @@ class PayPalGateway:
                 "application_context": {"user_action": "SUBSCRIBE_NOW",
                                         "shipping_preference": "NO_SHIPPING",
                                         "return_url": return_url,
-                                        "cancel_url": request.cancel_url}}
+                                        "cancel_url": str(request.cancel_url)}}
         if request.customer_email:
             body["subscriber"] = {"email_address": request.customer_email}
         created = api.call("POST", "/v1/billing/subscriptions", json=body,
