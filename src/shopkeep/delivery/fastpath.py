@@ -34,7 +34,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from shopkeep.core.metrics import AGENT_LONG_POLLS_HELD as HELD
-from shopkeep.core.metrics import POLLS_MEMORY_200, POLLS_MEMORY_304
+from shopkeep.core.metrics import POLLS_LEAN_LIST, POLLS_MEMORY_200, POLLS_MEMORY_304
 from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.core.timefmt import iso
 from shopkeep.delivery import agentcache, wakeup
@@ -388,7 +388,8 @@ class AgentFastPath:
         first = [(b"Content-Type", content_type), (b"ETag", etag),
                  (b"Cache-Control", b"no-store")]
         STATS["memory"] += 1
-        (POLLS_MEMORY_304 if status == 304 else POLLS_MEMORY_200).inc()
+        (POLLS_MEMORY_304 if status == 304 else POLLS_LEAN_LIST if listing is not None
+         else POLLS_MEMORY_200).inc()
         await send({"type": "http.response.start", "status": status,
                     "headers": self.site.headers(req, first, len(body))})
         await send({"type": "http.response.body", "body": body})
