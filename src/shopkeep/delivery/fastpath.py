@@ -100,8 +100,7 @@ def _parse(scope) -> _Request | None:
     req.store = hashlib.sha256(store.encode()).hexdigest()
     req.digest = hashlib.sha256(server.encode()).hexdigest()
     req.match = headers.get(b"if-none-match")
-    # Whom this poll's commands are leased to (agent_api.AgentContext.owner).
-    req.owner = instance or anonymous_owner()
+    req.owner = None  # set by the first take: idle polls never need one
     return req
 
 
@@ -271,6 +270,10 @@ class AgentFastPath:
         return "list" if self.taker is not None else None
 
     async def _take(self, req: _Request, entry: agentcache.Entry) -> Taken:
+        if req.owner is None:
+            # Whom this poll's commands are leased to (agent_api.AgentContext.owner); an
+            # anonymous poll keeps its one owner across the takes of its hold.
+            req.owner = req.instance or anonymous_owner()
         return await self.taker.take(server_id=entry.server_id, owner=req.owner,
                                      limit=req.limit)
 
