@@ -43,6 +43,7 @@ PLACEHOLDERS = {
     "SERVER_SECRET": "the game server's secret (agent API)",
     "COMMAND_ID": "a pending delivery command of the server",
     "GIFT_CARD_ID": "a gift card of 25.00",
+    "HIGHER_PRODUCT_ID": "a second one-time product (a higher tier than PRODUCT_ID)",
 }
 
 
@@ -107,12 +108,14 @@ def _world(base: str, capture) -> dict[str, str]:
     subscription = Subscription.objects.get(store=store)
     command = DeliveryCommand.objects.filter(order=order).order_by("id").first()
     card = gift_card_issue(store=store, actor=actor, amount="25.00")
+    higher = make_product(store, name="MVP Rank", price="49.99")
     values = {
         "SHOP": base, "KEY": key, "PRODUCT_ID": product.pk, "ORDER_ID": order.pk,
         "ORDER_NUMBER": order.order_number, "CUSTOMER_ID": order.customer_id,
         "SUBSCRIPTION_ID": subscription.pk, "DISPUTE_ID": dispute.pk, "SERVER_ID": server.pk,
         "STORE_SECRET": store_secret, "SERVER_SECRET": server_secret,
         "COMMAND_ID": command.pk if command else 0, "GIFT_CARD_ID": card.pk,
+        "HIGHER_PRODUCT_ID": higher.pk,
     }
     assert set(values) == set(PLACEHOLDERS)
     return {name: str(value) for name, value in values.items()}

@@ -48,6 +48,7 @@ def test_test_command_customer_page_and_ban(live_server, page, size, screenshot_
 
     # Send test command from the server page; the result box waits for the agent.
     page.goto(f"{base}/dashboard/shop/servers/{server.pk}/")
+    _check(page, screenshot_dir / f"server-commands-{tag}.png")
     page.fill("#tc-command", "say Hello {player}")
     page.fill("#tc-player", "Notch")
     page.click("[data-testid=send-test-command] button[type=submit]")

@@ -125,6 +125,14 @@ def test_order_detail_shows_items_payment_customer_and_timeline(owner_client, or
     assert [row["at"] for row in timeline] == sorted(row["at"] for row in timeline)
 
 
+def test_order_detail_says_whether_the_buyer_chose_to_appear_on_widgets(owner_client, order):
+    from shopkeep.orders.models import Order
+
+    assert b"no: never shown" in owner_client.get(_detail(order)).content
+    Order.objects.filter(pk=order.pk).update(show_in_widgets=True)
+    assert b"yes: the buyer chose" in owner_client.get(_detail(order)).content
+
+
 def test_a_full_refund_is_pending_until_the_worker_settles_it(owner_client, order, store):
     response = owner_client.post(_detail(order), {"amount": "", "reason": "Asked nicely"})
     assert response.status_code == 302

@@ -39,6 +39,12 @@ async def _buy_many(world, n: int) -> list[int]:
         server=world["server"], type="purchase").order_by("id").values_list("pk", flat=True)))()
 
 
+def _lean_lists() -> float:
+    from shopkeep.core.metrics import POLLS_LEAN_LIST
+
+    return POLLS_LEAN_LIST._value.get()
+
+
 def _lean_app():
     return BodyLimitMiddleware(fastpath.AgentFastPath(django_application))
 
@@ -49,9 +55,10 @@ def test_a_changed_list_is_answered_by_the_lean_path_exactly_as_django_answers(w
         stale = _headers(world, **{"If-None-Match": etag})
         await _warm(lean, stale)
         await _buy_many(world, 1)
-        before = _memory()
+        before, counted = _memory(), _lean_lists()
         fast = await lean.get(PENDING, headers=stale)
         assert _memory() == before + 1  # not handed to Django
+        assert _lean_lists() == counted + 1  # /metrics tells these from memory answers
         assert fast.status_code == 200 and len(fast.json()["commands"]) == 1
         # The instance holds the lease, so Django hands it the same commands again.
         _same(fast, await plain.get(PENDING, headers=stale))

@@ -25,9 +25,7 @@ def fake(settings):
     server = FakeDiscord().start()
     settings.DISCORD_API_BASE = server.url
     # The limiter is per process; each test starts with Discord's buckets unknown.
-    discord_client.LIMITER.routes.clear()
-    discord_client.LIMITER.buckets.clear()
-    discord_client.LIMITER.global_until = 0.0
+    discord_client.forget_limiters()
     yield server
     server.stop()
 

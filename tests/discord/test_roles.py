@@ -372,3 +372,11 @@ def test_a_worker_that_died_holding_a_command_is_replaced_after_its_lease(
     (command,) = discord_commands(order)
     assert command.status == "completed" and command.attempt_count == 1
     assert world.fake.roles_of(world.guild["id"], BUYER) == [world.vip]
+
+
+def test_one_stores_global_rate_limit_does_not_hold_back_another_stores_bot(world):
+    from shopkeep.discord.client import limiter_for
+
+    limiter_for(world.fake.token).limited("PUT /x", "", 60.0, True)
+    assert limiter_for(world.fake.token).wait_needed("GET /users/@me", "") > 50
+    assert limiter_for("another-stores-bot-token").wait_needed("GET /users/@me", "") == 0

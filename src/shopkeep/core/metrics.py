@@ -34,7 +34,8 @@ HTTP_LATENCY = Histogram(
 AGENT_POLLS = Counter(
     "shopkeep_agent_polls",
     "Agent polls of /api/v1/agent/commands/pending, by who answered (memory: the lean ASGI "
-    "path, django: the full stack) and status.",
+    "path from memory, lean_list: the lean path with a changed list read and leased through "
+    "its pool, django: the full stack) and status.",
     ["answered_by", "status"])
 AGENT_LONG_POLLS_HELD = Gauge(
     "shopkeep_agent_long_polls_held", "Agent long-polls (?wait=) being held right now.",
@@ -45,3 +46,4 @@ LOGIN_FAILURES = Counter(
 # Bound once: the lean agent path counts every poll and must not look labels up each time.
 POLLS_MEMORY_304 = AGENT_POLLS.labels(answered_by="memory", status="304")
 POLLS_MEMORY_200 = AGENT_POLLS.labels(answered_by="memory", status="200")
+POLLS_LEAN_LIST = AGENT_POLLS.labels(answered_by="lean_list", status="200")

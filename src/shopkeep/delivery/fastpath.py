@@ -34,7 +34,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from shopkeep.core.metrics import AGENT_LONG_POLLS_HELD as HELD
-from shopkeep.core.metrics import POLLS_MEMORY_200, POLLS_MEMORY_304
+from shopkeep.core.metrics import POLLS_LEAN_LIST, POLLS_MEMORY_200, POLLS_MEMORY_304
 from shopkeep.core.middleware import DEFAULT_CSP
 from shopkeep.core.timefmt import iso
 from shopkeep.delivery import agentcache, wakeup
@@ -100,8 +100,7 @@ def _parse(scope) -> _Request | None:
     req.store = hashlib.sha256(store.encode()).hexdigest()
     req.digest = hashlib.sha256(server.encode()).hexdigest()
     req.match = headers.get(b"if-none-match")
-    # Whom this poll's commands are leased to (agent_api.AgentContext.owner).
-    req.owner = instance or anonymous_owner()
+    req.owner = None  # set by the first take: idle polls never need one
     return req
 
 
@@ -271,6 +270,10 @@ class AgentFastPath:
         return "list" if self.taker is not None else None
 
     async def _take(self, req: _Request, entry: agentcache.Entry) -> Taken:
+        if req.owner is None:
+            # Whom this poll's commands are leased to (agent_api.AgentContext.owner); an
+            # anonymous poll keeps its one owner across the takes of its hold.
+            req.owner = req.instance or anonymous_owner()
         return await self.taker.take(server_id=entry.server_id, owner=req.owner,
                                      limit=req.limit)
 
@@ -388,7 +391,8 @@ class AgentFastPath:
         first = [(b"Content-Type", content_type), (b"ETag", etag),
                  (b"Cache-Control", b"no-store")]
         STATS["memory"] += 1
-        (POLLS_MEMORY_304 if status == 304 else POLLS_MEMORY_200).inc()
+        (POLLS_MEMORY_304 if status == 304 else POLLS_LEAN_LIST if listing is not None
+         else POLLS_MEMORY_200).inc()
         await send({"type": "http.response.start", "status": status,
                     "headers": self.site.headers(req, first, len(body))})
         await send({"type": "http.response.body", "body": body})

@@ -8,13 +8,15 @@ the next request on that bucket instead of earning a 429. A 429 carries ``retry_
 bot is limited; a short wait is slept here, a long one is raised as ``RateLimited`` so the
 caller reschedules the work without spending an attempt.
 
-The limiter lives in the process: the worker's commands share it, as Discord counts per bot
-token. The base URL is the operator's (``SHOPKEEP_DISCORD_API_BASE``), never a store's, so the
-requests go through plain httpx with timeouts rather than the SSRF-guarded client.
+The limiters live in the process, one per bot token (Discord counts per bot): the worker's
+commands for one store share it. The base URL is the operator's
+(``SHOPKEEP_DISCORD_API_BASE``), never a store's, so the requests go through plain httpx with
+timeouts rather than the SSRF-guarded client.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -105,7 +107,21 @@ class RateLimiter:
                 self.buckets[f"{bucket_hash}:{major}"] = _Bucket(remaining=0, reset_at=until)
 
 
-LIMITER = RateLimiter()
+# One limiter per bot token: Discord counts buckets and the global limit per bot, so one
+# store's busy bot never holds back another store's.
+_LIMITERS: dict[str, RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def limiter_for(token: str) -> RateLimiter:
+    key = hashlib.sha256(token.encode()).hexdigest()
+    with _LIMITERS_LOCK:
+        return _LIMITERS.setdefault(key, RateLimiter())
+
+
+def forget_limiters() -> None:
+    with _LIMITERS_LOCK:
+        _LIMITERS.clear()
 
 
 def api_base() -> str:
@@ -121,7 +137,7 @@ class DiscordClient:
                  http: httpx.Client | None = None) -> None:
         self.token = token
         self.base = (base or api_base()).rstrip("/")
-        self.limiter = limiter or LIMITER
+        self.limiter = limiter or limiter_for(token)
         self.sleep = sleep
         self.http = http or httpx.Client(timeout=TIMEOUT, headers={"User-Agent": USER_AGENT})
 

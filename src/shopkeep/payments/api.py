@@ -25,7 +25,8 @@ class StripeStatusOut(Schema):
     webhook_url: str = Field(..., description="Paste this into Stripe: Developers > Webhooks")
     events: list[str] = Field(..., description="Select these events on the Stripe endpoint")
     store_test_mode: bool
-    checkout_gateway: str = Field(..., description="stripe or sandbox")
+    checkout_gateway: str = Field(..., description="The default at checkout: stripe, paypal "
+                                  "or sandbox")
     problem: str = Field(..., description="Why checkout cannot use this connection, if so")
     account_id: str | None = None
     account_name: str | None = None

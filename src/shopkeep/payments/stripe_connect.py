@@ -32,6 +32,7 @@ from shopkeep.payments.gateways.stripe import client_for, dig, error_reason
 from shopkeep.payments.gateways.stripe_events import EVENTS
 from shopkeep.payments.models import StripeConnection
 from shopkeep.payments.sealed import seal
+from shopkeep.payments.selectors import checkout_gateway
 from shopkeep.stores.audit import Actor, audit_record
 from shopkeep.stores.authz import require_permission
 from shopkeep.stores.models import Store
@@ -227,7 +228,7 @@ def stripe_status(*, store: Store, request: HttpRequest | None = None) -> dict:
     status: dict = {"connected": connection is not None,
                     "webhook_url": webhook_url(store, request=request),
                     "events": list(EVENTS), "store_test_mode": store.test_mode,
-                    "checkout_gateway": "stripe" if connection else "sandbox", "problem": ""}
+                    "checkout_gateway": checkout_gateway(store=store), "problem": ""}
     if connection is None:
         return status
     prefix = "sk_live_" if connection.livemode else "sk_test_"
@@ -245,7 +246,6 @@ def stripe_status(*, store: Store, request: HttpRequest | None = None) -> dict:
         status["problem"] = ("The store is live but the connected key is a test key: checkout "
                              "is refused until you connect a live key (sk_live_...).")
     elif connection.livemode and store.test_mode:
-        status["checkout_gateway"] = "sandbox"
         status["problem"] = ("The store is in test mode, so checkout uses the sandbox; this "
                              "live key takes payments once test mode is off.")
     return status
