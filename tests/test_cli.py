@@ -32,7 +32,7 @@ def test_demo_is_idempotent_and_refreshes_the_password(capsys):
     last_password = out.split("Owner login:")[-1].split()[2]
     assert Store.objects.filter(slug="demo").count() == 1
     assert Membership.objects.filter(store__slug="demo").count() == 1
-    assert Product.objects.filter(store__slug="demo").count() == 5
+    assert Product.objects.filter(store__slug="demo").count() == 7
     # The demo storefront: every product has an image, the design is published, a page exists.
     assert not Product.objects.filter(store__slug="demo", image="").exists()
     demo = Store.objects.get(slug="demo")

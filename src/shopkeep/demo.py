@@ -61,8 +61,9 @@ def demo_seed() -> dict[str, str]:
     if not Product.objects.filter(store=store).exists():
         _seed_catalog(store, Actor.for_user(owner))
     seed_demo_tickets(store=store, owner=owner)
-    seed_demo_storefront(store=store, actor=Actor.for_user(owner))
+    # Promotions first: they add products (MVP Rank, a gift card) the storefront gives art to.
     promotions = seed_demo_promotions(store=store, actor=Actor.for_user(owner))
+    seed_demo_storefront(store=store, actor=Actor.for_user(owner))
     second = Store.objects.filter(slug=DEMO_SECOND_SLUG).first() or store_create(
         owner=owner, name="Demo Survival", slug=DEMO_SECOND_SLUG, currency="EUR",
         time_zone="Europe/Berlin")

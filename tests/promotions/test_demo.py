@@ -13,8 +13,9 @@ from shopkeep.notifications.models import EmailOutbox
 from shopkeep.notifications.services import email_send, outbox_scan
 from shopkeep.orders.services import Line
 from shopkeep.payments.flows import checkout_start, order_create
-from shopkeep.promotions.models import Coupon, GiftCard, Sale
+from shopkeep.promotions.models import Coupon, GiftCard, Sale, TierGroup
 from shopkeep.promotions.pricing import price_products
+from shopkeep.promotions.tiers import ladder_of
 from shopkeep.stores.models import Store
 from tests.commerce import buyer, pay
 
@@ -55,3 +56,14 @@ def test_a_demo_purchase_with_the_coupon_and_gift_card_gets_a_receipt_showing_bo
     (receipt,) = mail.outbox
     assert "Coupon WELCOME10: -3.00 USD" in receipt.body
     assert "Paid by gift card" in receipt.body and "25.00 USD" in receipt.body
+
+
+def test_the_demo_store_sells_a_gift_card_and_ranks_vip_below_mvp_once_across_reruns():
+    demo_seed()
+    demo_seed()
+    store = Store.objects.get(slug=DEMO_SLUG)
+    (card,) = Product.objects.filter(store=store, type=Product.Type.GIFT_CARD)
+    assert card.price == Decimal("25.00")
+    (group,) = TierGroup.objects.filter(store=store)
+    assert [t.product.name for t in ladder_of(group)] == ["VIP Rank", "MVP Rank"]
+    assert Product.objects.filter(store=store, name="MVP Rank").count() == 1

@@ -1,4 +1,5 @@
-"""The demo store's promotions: a running sale, a coupon and a gift card to try at checkout."""
+"""The demo store's promotions: a running sale, a coupon, a gift card to try at checkout, a
+gift card to buy, and a VIP -> MVP tier ladder whose upgrade price shows to a VIP holder."""
 
 from __future__ import annotations
 
@@ -6,10 +7,17 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from shopkeep.catalog.models import Category
+from shopkeep.catalog.models import Category, Product
+from shopkeep.catalog.services import (
+    ActionInput,
+    ProductInput,
+    delivery_actions_set,
+    product_create,
+)
 from shopkeep.promotions.giftcards import gift_card_issue
-from shopkeep.promotions.models import Coupon, GiftCard, Sale
+from shopkeep.promotions.models import Coupon, GiftCard, Sale, Tier
 from shopkeep.promotions.services import CouponInput, SaleInput, coupon_create, sale_create
+from shopkeep.promotions.tiers import TierGroupInput, tier_group_create
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import Store
 
@@ -35,5 +43,35 @@ def seed_demo_promotions(*, store: Store, actor: Actor) -> dict[str, str]:
     if card is None:
         card = gift_card_issue(store=store, actor=actor, amount="25.00",
                                note=DEMO_GIFT_CARD_NOTE)
+    _seed_gift_card_product(store, actor)
+    _seed_tiers(store, actor)
     return {"coupon_code": DEMO_COUPON, "gift_card_code": card.display_code,
             "gift_card_balance": f"{card.balance} {card.currency}"}
+
+
+def _seed_gift_card_product(store: Store, actor: Actor) -> None:
+    if Product.objects.filter(store=store, type=Product.Type.GIFT_CARD).exists():
+        return
+    product_create(store=store, actor=actor, data=ProductInput(
+        name="Gift Card 25", price="25.00", type=Product.Type.GIFT_CARD,
+        description="A code worth 25.00 in this store, e-mailed at once: a present for a "
+                    "friend."))
+
+
+def _seed_tiers(store: Store, actor: Actor) -> None:
+    """VIP Rank (from the demo catalog) < MVP Rank; skipped when the owner removed VIP."""
+    vip = Product.objects.filter(store=store, slug="vip-rank").first()
+    if vip is None or Tier.objects.filter(store=store, product=vip).exists():
+        return
+    ranks = Category.objects.filter(store=store, slug="ranks").first()
+    mvp = product_create(store=store, actor=actor, data=ProductInput(
+        name="MVP Rank", price="49.99", category_id=ranks.pk if ranks else None,
+        description="Everything VIP has, plus an MVP tag and a weekly crate. VIP holders "
+                    "pay only the difference."))
+    delivery_actions_set(store=store, actor=actor, product=mvp, trigger="purchase",
+                         actions=[ActionInput(commands=["lp user {player} parent add mvp"])])
+    for trigger in ("refund", "chargeback"):
+        delivery_actions_set(store=store, actor=actor, product=mvp, trigger=trigger,
+                             actions=[ActionInput(commands=["lp user {player} parent remove mvp"])])
+    tier_group_create(store=store, actor=actor, data=TierGroupInput(
+        name="Ranks", product_ids=[vip.pk, mvp.pk], description="VIP < MVP"))

@@ -32,6 +32,8 @@ ART = {
     "diamond-kit": ("gem", (30, 64, 175), (15, 23, 42), (125, 211, 252)),
     "gem-pack": ("shield", (20, 83, 45), (15, 23, 42), (134, 239, 172)),
     "flight-boost": ("bolt", (154, 52, 18), (30, 27, 75), (253, 186, 116)),
+    "mvp-rank": ("crown", (127, 29, 29), (23, 23, 23), (252, 165, 165)),
+    "gift-card-25": ("star", (19, 78, 74), (15, 23, 42), (153, 246, 228)),
 }
 EXTRA = [
     ("Gem Pack", "gem-pack", "2.99", "**500 gems** to spend in the gem shop, added to your "
