@@ -49,6 +49,8 @@ def test_agent_answers_carry_no_request_id_header():
     assert "X-Request-ID" not in response
 
 
+# Transactional: the worker renews its lease from a second thread (its own connection).
+@pytest.mark.django_db(transaction=True)
 def test_a_task_runs_under_the_id_of_the_request_that_enqueued_it():
     with requestid.bound("req-task-0001"):
         which_request.enqueue()
@@ -60,6 +62,7 @@ def test_a_task_runs_under_the_id_of_the_request_that_enqueued_it():
     assert row.return_value == "req-task-0001"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_task_enqueued_outside_a_request_gets_an_id_of_its_own():
     which_request.enqueue()
     assert "request_id" not in DBTaskResult.objects.get().args_kwargs

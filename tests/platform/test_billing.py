@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from shopkeep.core.worker import run_worker
 from shopkeep.delivery.models import GameServer
 from shopkeep.platform.models import PlatformInvoice, PlatformStripeEvent
 from shopkeep.stores.audit import Actor
@@ -16,6 +15,7 @@ from shopkeep.stores.models import AuditLog, Role, Store, StoreBilling
 from tests.delivery.conftest import add_server
 from tests.factories import add_member, make_store, owner_of
 from tests.platform.conftest import post_event
+from tests.platform.tasks_helper import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_checkout_subscription_activates_the_plan_and_records_the_invoice(billin
     assert invoice.invoice_pdf in html and "19.00 USD" in html
     add_server(store, "One")
     add_server(store, "Two")  # Growth allows five
-    run_worker(batch=True, handle_signals=False)
+    run_queued_tasks()
     assert any("Receipt" in m.subject and "19.00 USD" in m.body for m in mailoutbox)
     request = next(r for r in billing["fake"].requests if r["path"] == "/v1/checkout/sessions")
     assert request["params"]["mode"] == "subscription"
@@ -133,7 +133,7 @@ def test_cancel_at_period_end_then_stripe_ends_it(billing, mailoutbox):
     account.refresh_from_db()
     assert account.status == "canceled"
     assert Store.objects.get(pk=store.pk).plan == "free"
-    run_worker(batch=True, handle_signals=False)
+    run_queued_tasks()
     assert any("subscription ended" in m.subject for m in mailoutbox)
 
 
@@ -144,7 +144,7 @@ def test_billing_email_goes_to_stripe_and_receives_the_mails(billing):
                                   {"billing_email": "Accounts@Example.com"})
     account = StoreBilling.objects.get(store=store)
     assert account.billing_email == "accounts@example.com"
-    run_worker(batch=True, handle_signals=False)
+    run_queued_tasks()
     assert billing["fake"].objects[account.stripe_customer_id]["email"] == \
         "accounts@example.com"
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from shopkeep.core.heartbeat import Beater
-from shopkeep.core.worker import run_worker
 from shopkeep.delivery.models import DeliveryCommand, GameServer
 from shopkeep.platform import status, views_status
 from shopkeep.platform.models import Incident, State, StatusDay, StatusSubscriber
@@ -22,6 +21,7 @@ from shopkeep.stores.models import AuditLog
 from tests.commerce import paid_order
 from tests.delivery.conftest import world  # noqa: F401  (fixture)
 from tests.factories import make_store, make_user, owner_of
+from tests.platform.tasks_helper import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +187,7 @@ def test_atom_feed_has_one_entry_per_update():
 
 
 def _mails(mailoutbox):
-    run_worker(batch=True, handle_signals=False)
+    run_queued_tasks()
     return mailoutbox
 
 

@@ -8,12 +8,12 @@ from django.test import Client
 from django.urls import reverse
 
 from shopkeep.core.errors import ServiceError
-from shopkeep.core.worker import run_worker
 from shopkeep.stores.approval import store_approve, store_reject, store_request_approval
 from shopkeep.stores.audit import Actor
 from shopkeep.stores.models import AuditLog, LiveApproval, Store
 from shopkeep.stores.services import store_update_settings
 from tests.factories import make_store, make_user, owner_of
+from tests.platform.tasks_helper import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_request_approve_then_go_live_with_mails_and_audit(mailoutbox):
     store.refresh_from_db()
     assert store.live_approval == LiveApproval.APPROVED
     assert _go_live(store).test_mode is False
-    run_worker(batch=True, handle_signals=False)
+    run_queued_tasks()
     subjects = [(m.to, m.subject) for m in mailoutbox]
     assert (["ops@shopkeep.example"], "[Shopkeep] Store approval requested: Test Store") \
         in subjects
@@ -90,7 +90,7 @@ def test_a_rejection_needs_a_reason_which_the_owner_sees_and_can_answer(mailoutb
                  reason="Add refund terms to your store page.")
     page = _client(owner_of(store)).get(reverse("dashboard:settings", args=[store.slug]))
     assert "Add refund terms to your store page." in page.content.decode()
-    run_worker(batch=True, handle_signals=False)
+    run_queued_tasks()
     assert any("Add refund terms" in m.body for m in mailoutbox)
     store.refresh_from_db()
     with pytest.raises(ServiceError) as refused:

@@ -9,18 +9,18 @@ import pytest
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from shopkeep.core.worker import run_worker
 from shopkeep.stores.models import AuditLog
 from shopkeep.support.models import CannedReply, Ticket
 from shopkeep.support.staff_tools import breaches_notify
 from tests.factories import make_user
+from tests.platform.tasks_helper import run_queued_tasks
 from tests.support.conftest import client_for, new_platform_ticket
 
 pytestmark = pytest.mark.django_db
 
 
 def _sent(mailoutbox):
-    run_worker(batch=True, handle_signals=False)
+    run_queued_tasks()
     return mailoutbox
 
 

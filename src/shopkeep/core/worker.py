@@ -59,6 +59,14 @@ class _Renewer(threading.Thread):
             connection.close()
 
 
+def _recycle_connections() -> None:
+    # A worker process is never inside an atomic block; a batch run inside one (a test case's
+    # transaction, a shell session) must keep its connection: closing it would roll back the
+    # caller's uncommitted rows, and PostgreSQL then refuses to reconnect mid-transaction.
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 class Worker(DBWorker):
     def __init__(self, *, queue_names: list[str], interval: float = 1.0, batch: bool = False,
                  max_tasks: int | None = None, worker_id: str | None = None,
@@ -109,7 +117,7 @@ class Worker(DBWorker):
 
     def _loop(self) -> None:
         while self.running:
-            close_old_connections()
+            _recycle_connections()
             self._sweep()
             if not self.batch:  # a batch run is a one-off, not a worker to watch
                 self.beater.beat()
@@ -120,7 +128,7 @@ class Worker(DBWorker):
                 return
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
-            close_old_connections()
+            _recycle_connections()
             if self.running and task is None:
                 time.sleep(self.interval)
 
