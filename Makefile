@@ -34,6 +34,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench agent
 
 # The suite runs on SQLite; with SHOPKEEP_TEST_DATABASE_URL set (CI) it runs again on PostgreSQL.
+# Both passes use both cores: pytest-xdist gives each worker its own test database.
 test: lint
 	$(BIN)/pytest -n 2
 	$(BIN)/pytest agent/tests
@@ -42,7 +43,7 @@ test: lint
 	PYENV_VERSION=$${PYENV_VERSION:-3.9.18} $(VENV39)/bin/pytest agent/tests
 	@if [ -n "$$SHOPKEEP_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$SHOPKEEP_TEST_DATABASE_URL)"; \
-		SHOPKEEP_DATABASE_URL="$$SHOPKEEP_TEST_DATABASE_URL" $(BIN)/pytest; \
+		SHOPKEEP_DATABASE_URL="$$SHOPKEEP_TEST_DATABASE_URL" $(BIN)/pytest -n 2; \
 	else \
 		echo "== PostgreSQL pass skipped: set SHOPKEEP_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to run it"; \
 	fi
