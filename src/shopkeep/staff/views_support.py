@@ -169,8 +169,15 @@ def ticket_action(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Saved.")
+        done = {"priority": f"Priority set to {ticket_priority_label(request)}; the response "
+                            "clock follows the plan, not the priority."}
+        messages.success(request, done.get(action, "Saved."))
     return _back(ticket)
+
+
+def ticket_priority_label(request: HttpRequest) -> str:
+    value = request.POST.get("priority", "")
+    return Priority(value).label if value in Priority.values else value
 
 
 @staff_required
