@@ -122,3 +122,11 @@ def test_one_gateway_means_no_question(client, fake_paypal):
     product = make_product(shop)
     client.post(url("product", product.slug), {"quantity": "1"})
     assert 'data-testid="pay-with"' not in client.get(url("checkout")).content.decode()
+
+
+def test_the_page_shows_the_paypal_card_once_and_a_plain_title(client, fake_paypal, store):
+    client.force_login(owner_of(store))
+    page = client.get(_page(store)).content.decode()
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Payments") and "<" not in title
+    assert page.count('data-testid="paypal-status"') == 1
