@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -183,20 +182,6 @@ def paypal_disconnect(*, store: Store, actor: Actor) -> None:
     audit_record(store=store, actor=actor, action="payments.paypal_disconnected",
                  obj=connection, details={"mode": connection.mode})
     connection.delete()
-
-
-def paypal_event_seen(*, connection: PayPalConnection, event_type: str,
-                      at: datetime | None = None) -> None:
-    at = at or timezone.now()
-    PayPalConnection.objects.filter(pk=connection.pk, first_event_at__isnull=True).update(
-        first_event_at=at)
-    PayPalConnection.objects.filter(pk=connection.pk).update(
-        last_event_at=at, last_event_type=event_type[:64])
-
-
-def paypal_signature_failed(*, connection: PayPalConnection) -> None:
-    PayPalConnection.objects.filter(pk=connection.pk).update(
-        last_signature_failure_at=timezone.now())
 
 
 def paypal_status(*, store: Store, request: HttpRequest | None = None) -> dict:

@@ -24,10 +24,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from shopkeep.orders.models import Order
+from shopkeep.payments.connection_events import (
+    connection_event_seen,
+    connection_signature_failed,
+)
 from shopkeep.payments.gateways.base import CallbackRejected, GatewayError
 from shopkeep.payments.gateways.paypal import PayPalGateway, return_target
 from shopkeep.payments.models import PayPalConnection, PayPalEvent
-from shopkeep.payments.paypal_connect import paypal_event_seen, paypal_signature_failed
 from shopkeep.payments.paypal_events import WORKER_EVENTS, notices_for
 from shopkeep.payments.paypal_worker import paypal_capture_apply, paypal_subscription_return
 from shopkeep.payments.services import notice_receive
@@ -57,7 +60,7 @@ def paypal_webhook(request: HttpRequest, store_id: str) -> HttpResponse:
     try:
         event = PayPalGateway(connection).verify_webhook(request)
     except CallbackRejected as exc:
-        paypal_signature_failed(connection=connection)
+        connection_signature_failed(connection=connection)
         logger.warning("store %s: paypal webhook refused: %s", connection.store_id, exc)
         return _error(400, "invalid_signature", str(exc))
     except GatewayError as exc:
@@ -68,7 +71,7 @@ def paypal_webhook(request: HttpRequest, store_id: str) -> HttpResponse:
         response["Retry-After"] = "60"
         return response
     kind = str(event["event_type"])
-    paypal_event_seen(connection=connection, event_type=kind)
+    connection_event_seen(connection=connection, event_type=kind)
     try:
         with transaction.atomic():
             record = PayPalEvent.objects.create(

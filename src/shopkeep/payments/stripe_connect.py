@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 import stripe
 from django.db import transaction
@@ -205,21 +204,6 @@ def stripe_disconnect(*, store: Store, actor: Actor) -> None:
                  details={"account_id": connection.account_id,
                           "livemode": connection.livemode})
     connection.delete()
-
-
-def stripe_event_seen(*, connection: StripeConnection, event_type: str,
-                      at: datetime | None = None) -> None:
-    """The page's "first signed event arrived" line; conditional updates, no lock."""
-    at = at or timezone.now()
-    StripeConnection.objects.filter(pk=connection.pk, first_event_at__isnull=True).update(
-        first_event_at=at)
-    StripeConnection.objects.filter(pk=connection.pk).update(
-        last_event_at=at, last_event_type=event_type[:64])
-
-
-def stripe_signature_failed(*, connection: StripeConnection) -> None:
-    StripeConnection.objects.filter(pk=connection.pk).update(
-        last_signature_failure_at=timezone.now())
 
 
 def stripe_status(*, store: Store, request: HttpRequest | None = None) -> dict:

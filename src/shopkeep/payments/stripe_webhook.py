@@ -15,12 +15,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from shopkeep.orders.models import Order
+from shopkeep.payments.connection_events import (
+    connection_event_seen,
+    connection_signature_failed,
+)
 from shopkeep.payments.gateways.base import CallbackRejected
 from shopkeep.payments.gateways.stripe import StripeGateway
 from shopkeep.payments.gateways.stripe_events import CHARGE_EVENTS, notices_for
 from shopkeep.payments.models import StripeConnection
 from shopkeep.payments.services import notice_receive
-from shopkeep.payments.stripe_connect import stripe_event_seen, stripe_signature_failed
 from shopkeep.payments.tasks import stripe_charge_event
 from shopkeep.payments.views import body_too_large
 
@@ -43,10 +46,10 @@ def stripe_webhook(request: HttpRequest, store_id: str) -> HttpResponse:
     try:
         event = StripeGateway(connection).verify_event(request)
     except CallbackRejected as exc:
-        stripe_signature_failed(connection=connection)
+        connection_signature_failed(connection=connection)
         logger.warning("store %s: stripe webhook refused: %s", connection.store_id, exc)
         return _error(400, "invalid_signature", str(exc))
-    stripe_event_seen(connection=connection, event_type=str(event.get("type", "")))
+    connection_event_seen(connection=connection, event_type=str(event.get("type", "")))
     if bool(event.get("livemode")) != connection.livemode:
         return JsonResponse({"received": True, "ignored": "event from the other Stripe mode"})
     kind = str(event.get("type", ""))
