@@ -28,7 +28,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from agent_poll import _database_url, _free_port, _seed, _setup_django
+from agent_poll import _database_url, _seed, _setup_django
+from serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -38,7 +39,7 @@ PENDING = "/api/v1/agent/commands/pending"
 
 
 def _serve(server: str, app: str, env: dict) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     if server == "granian":
         cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
                "--port", str(port), "--workers", "1", "--no-ws", "--log-level", "warning",

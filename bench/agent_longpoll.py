@@ -35,7 +35,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from agent_poll import _buy, _free_port, _setup_django
+from agent_poll import _buy, _setup_django
+from serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HELD = int(os.environ.get("BENCH_HELD", "20000"))
@@ -203,7 +204,7 @@ def main() -> None:
     nofile = _raise_nofile()
     _setup_django(env)
     world = _seed()
-    port = _free_port()
+    port = free_port()
     # BENCH_PROFILE=/path/out.prof: the server runs under cProfile (read it with pstats).
     profile = os.environ.get("BENCH_PROFILE")
     runner = [str(ROOT / "bench" / "profiled_uvicorn.py")] if profile else ["-m", "uvicorn"]

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -23,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+from serving import uvicorn_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -44,12 +43,6 @@ def _database_url(tmp: Path) -> str:
         return "postgres://postgres@127.0.0.1:5432/bench_delivery"
     except Exception:
         return f"sqlite:///{tmp / 'bench.sqlite3'}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _setup_django(env: dict) -> None:
@@ -134,20 +127,7 @@ def main() -> None:
            "SHOPKEEP_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "bench_settings"}
     _setup_django(env)
     world = _seed()
-    port = _free_port()
-    server_env = {**os.environ, **env,
-                  "PYTHONPATH": f"{ROOT / 'bench'}{os.pathsep}{ROOT / 'src'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "shopkeep.asgi:application",
-                             "--port", str(port), "--lifespan", "off", "--log-level",
-                             "warning", "--no-access-log"], env=server_env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/bench/hello", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with uvicorn_server(env) as base:
         headers = world["headers"]
         first = httpx.get(f"{base}/api/v1/agent/commands/pending", headers=headers)
         etag = first.headers["ETag"]
@@ -168,9 +148,6 @@ def main() -> None:
         p99 = sorted(latencies)[max(0, int(len(latencies) * 0.99) - 1)]
         print(f"long-poll wake-up ({len(latencies)} purchases): p50 {p50 * 1000:.1f} ms, "
               f"p99 {p99 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _wakeups(base: str, headers: dict, world: dict) -> list[float]:

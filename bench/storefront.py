@@ -11,25 +11,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
+from serving import uvicorn_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 PRODUCTS = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _seed() -> None:
@@ -93,21 +85,8 @@ def main() -> None:
     for path in ("/s/demo/", "/s/demo/p/vip-rank/"):
         miss, hit = _queries(path)
         print(f"  {path:24} {miss:3d} / {hit:3d}")
-    port = _free_port()
-    server_env = {**os.environ, **env,
-                  "PYTHONPATH": f"{ROOT / 'bench'}{os.pathsep}{ROOT / 'src'}"}
     # The cache must be shared by the one worker only: locmem in one process is enough.
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "shopkeep.asgi:application",
-                             "--port", str(port), "--lifespan", "off", "--log-level",
-                             "warning", "--no-access-log"], env=server_env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/bench/hello", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with uvicorn_server(env) as base:
         hello = _wrk(f"{base}/bench/hello", cookie=False)
         print(f"\nuvicorn, 1 worker, wrk -c{CONNECTIONS} -d{SECONDS}s; requests/s "
               "(ratio to hello):")
@@ -117,9 +96,6 @@ def main() -> None:
                 rps = _wrk(base + path, cookie=not cached)
                 print(f"  {label + (' cached' if cached else ' uncached'):26} {rps:9.0f}"
                       f"  ({rps / hello:.2f}x)")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 if __name__ == "__main__":
